@@ -1,0 +1,208 @@
+"""The assignment file (`assignments/<id>/assignment.toml`): read, validate, find by id."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from grader.errors import AssignmentError
+from grader.inputs import key_line, read_toml
+
+FEEDBACK_LEVELS = ("format", "correctness", "answers")
+QUESTION_KINDS = (
+    "cnn.shapes", "cnn.flatten", "cnn.params", "model.summary", "attention.sdpa",
+    "attention.multihead", "attention.grad", "rnn.unroll", "rnn.bptt",
+    "value", "expression", "choice", "manual",
+)
+CLAIM_TASKS = ("classification", "language-model")
+CLAIM_METRICS = {"classification": ("accuracy",), "language-model": ("perplexity",)}
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """Numbers agree when |given − expected| <= abs + rel·|expected|."""
+
+    abs: float = 0.01
+    rel: float = 0.01
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    kind: str
+    points: float
+    params: dict[str, Any] = field(default_factory=dict)
+    tolerance: Tolerance | None = None      # None: the kind's default
+    answer: Any = None                      # value / expression / choice: the instructor's answer
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class Claim:
+    id: str
+    task: str
+    metric: str
+    dataset: str
+    split: str = "test"
+    tolerance: float = 1.0
+    target: float | None = None
+    points: float = 0.0
+    timeout: float = 600.0
+    options: dict[str, Any] = field(default_factory=dict)   # tokenizer, layout, bptt, ...
+
+
+@dataclass(frozen=True)
+class Assignment:
+    id: str
+    title: str
+    feedback: str
+    questions: tuple[Question, ...]
+    claims: tuple[Claim, ...]
+    path: Path                              # the assignment.toml
+
+    @property
+    def folder(self) -> Path:
+        return self.path.parent
+
+    def question(self, qid: str) -> Question | None:
+        return next((q for q in self.questions if q.id == qid), None)
+
+    def claim(self, cid: str) -> Claim | None:
+        return next((c for c in self.claims if c.id == cid), None)
+
+
+def load_assignment(path: Path | str) -> Assignment:
+    """Read an assignment from its folder or its TOML file."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / "assignment.toml"
+    data, text = read_toml(path, AssignmentError)
+    where = _Where(path, text)
+    head = data.get("assignment")
+    if not isinstance(head, dict):
+        raise AssignmentError(f"{path.name}: missing [assignment] table")
+    aid = _req_str(head, "id", where, "assignment.id")
+    feedback = head.get("feedback", "answers")
+    if feedback not in FEEDBACK_LEVELS:
+        raise AssignmentError(where.at("feedback", f"feedback = {feedback!r} is not one of "
+                                       + ", ".join(FEEDBACK_LEVELS)))
+    questions = tuple(_question(q, where) for q in _array(data, "question", where))
+    claims = tuple(_claim(c, where) for c in _array(data, "claim", where))
+    _no_duplicates([q.id for q in questions] + [c.id for c in claims], where)
+    return Assignment(aid, str(head.get("title", aid)), feedback, questions, claims, path)
+
+
+def find_assignment(aid: str, near: list[Path]) -> Path:
+    """Find `assignments/<aid>/assignment.toml` in the given folders or any of their parents."""
+    seen: set[Path] = set()
+    for start in near:
+        for folder in [start.resolve(), *start.resolve().parents]:
+            if folder in seen:
+                continue
+            seen.add(folder)
+            for candidate in (folder / "assignments" / aid / "assignment.toml",
+                              folder / aid / "assignment.toml"):
+                if candidate.is_file():
+                    return candidate
+    raise AssignmentError(f"assignment {aid!r} not found under assignments/ here or in a parent "
+                          "folder; pass --assignment PATH")
+
+
+class _Where:
+    """Builds `file line N: message` strings."""
+
+    def __init__(self, path: Path, text: str) -> None:
+        self.path, self.text = path, text
+
+    def at(self, key: str, message: str, after: str | None = None) -> str:
+        line = key_line(self.text, key, after)
+        return f"{self.path.name} line {line}: {message}" if line else f"{self.path.name}: {message}"
+
+
+def _array(data: dict, name: str, where: _Where) -> list[dict]:
+    items = data.get(name, [])
+    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+        raise AssignmentError(where.at(name, f"[[{name}]] must be an array of tables"))
+    return items
+
+
+def _req_str(table: dict, key: str, where: _Where, label: str, after: str | None = None) -> str:
+    value = table.get(key)
+    if value is None:
+        raise AssignmentError(where.at(after or key, f"{label} is missing", after))
+    if not isinstance(value, (str, int, float)) or isinstance(value, bool):
+        raise AssignmentError(where.at(key, f"{label} = {value!r} must be a string", after))
+    return str(value)
+
+
+def _number(table: dict, key: str, default: float | None, where: _Where, label: str,
+            after: str | None = None) -> float | None:
+    value = table.get(key, default)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+            or value < 0:
+        raise AssignmentError(where.at(key, f"{label} {key} = {value!r} must be a non-negative "
+                                       "finite number", after))
+    return float(value)
+
+
+def _question(q: dict, where: _Where) -> Question:
+    qid = _req_str(q, "id", where, "question id", after="[[question]]")
+    anchor = f'id = "{qid}"'
+    kind = q.get("kind")
+    if kind not in QUESTION_KINDS:
+        raise AssignmentError(where.at("kind", f"question {qid}: kind = {kind!r} is not one of "
+                                       + ", ".join(QUESTION_KINDS), anchor))
+    points = _number(q, "points", 1.0, where, f"question {qid}:", anchor)
+    params = q.get("params", {})
+    if not isinstance(params, dict):
+        raise AssignmentError(where.at("params", f"question {qid}: params must be a table", anchor))
+    tol = q.get("tolerance")
+    tolerance = None
+    if tol is not None:
+        if isinstance(tol, (int, float)) and not isinstance(tol, bool):
+            tol = {"abs": tol, "rel": 0.0}
+        if not isinstance(tol, dict) or set(tol) - {"abs", "rel"}:
+            raise AssignmentError(where.at("tolerance", f"question {qid}: tolerance = {tol!r} "
+                                           "must be {{ abs = ..., rel = ... }}", anchor))
+        tolerance = Tolerance(_number(tol, "abs", 0.0, where, f"question {qid}: tolerance", anchor),
+                              _number(tol, "rel", 0.0, where, f"question {qid}: tolerance", anchor))
+    answer = q.get("answer")
+    if kind in ("value", "expression", "choice") and answer is None:
+        raise AssignmentError(where.at("kind", f"question {qid}: kind {kind!r} needs an `answer`",
+                                       anchor))
+    return Question(qid, kind, points or 0.0, params, tolerance, answer, str(q.get("title", "")))
+
+
+def _claim(c: dict, where: _Where) -> Claim:
+    cid = _req_str(c, "id", where, "claim id", after="[[claim]]")
+    anchor = f'id = "{cid}"'
+    task = c.get("task", "classification")
+    if task not in CLAIM_TASKS:
+        raise AssignmentError(where.at("task", f"claim {cid}: task = {task!r} is not one of "
+                                       + ", ".join(CLAIM_TASKS), anchor))
+    metric = c.get("metric", CLAIM_METRICS[task][0])
+    if metric not in CLAIM_METRICS[task]:
+        raise AssignmentError(where.at("metric", f"claim {cid}: metric = {metric!r} does not fit "
+                                       f"task {task!r}", anchor))
+    dataset = _req_str(c, "dataset", where, f"claim {cid}: dataset", anchor)
+    default_tol = 1.0 if metric == "accuracy" else 0.05
+    known = {"id", "task", "metric", "dataset", "split", "tolerance", "target", "points", "timeout"}
+    return Claim(
+        id=cid, task=task, metric=metric, dataset=dataset, split=str(c.get("split", "test")),
+        tolerance=_number(c, "tolerance", default_tol, where, f"claim {cid}:", anchor),
+        target=_number(c, "target", None, where, f"claim {cid}:", anchor),
+        points=_number(c, "points", 0.0, where, f"claim {cid}:", anchor) or 0.0,
+        timeout=_number(c, "timeout", 600.0, where, f"claim {cid}:", anchor) or 600.0,
+        options={k: v for k, v in c.items() if k not in known},
+    )
+
+
+def _no_duplicates(ids: list[str], where: _Where) -> None:
+    seen: set[str] = set()
+    for i in ids:
+        if i in seen:
+            raise AssignmentError(where.at("id", f"id {i!r} is used twice", f'id = "{i}"'))
+        seen.add(i)
