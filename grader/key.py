@@ -1,0 +1,210 @@
+"""The answer key: each question kind mapped to the `reference/` function that answers it.
+
+The key is computed, never typed in: `expected(question)` calls the reference function with the
+question's params and says in which form (`answers.Form`) a student's answer is read.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from grader.answers import Form, parse
+from grader.assignment import Assignment, Question, load_assignment
+from grader.errors import AnswerParseError, AssignmentError
+from reference.worked import Worked
+
+
+@dataclass(frozen=True)
+class KeyEntry:
+    question: Question
+    worked: Worked | None           # None for `manual` questions
+    form: Form
+
+    @property
+    def answer(self) -> Any:
+        return None if self.worked is None else self.worked.answer
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.question.id, "kind": self.question.kind, "answer": self.answer,
+                "steps": list(self.worked.steps) if self.worked else []}
+
+
+@dataclass(frozen=True)
+class AnswerKey:
+    assignment: Assignment
+    entries: tuple[KeyEntry, ...]
+
+    def __getitem__(self, qid: str) -> KeyEntry:
+        return next(e for e in self.entries if e.question.id == qid)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"assignment": self.assignment.id, "questions": [e.to_json() for e in self.entries]}
+
+    def show(self) -> None:
+        from grader.report import print_key
+        print_key(self)
+
+
+def answer_key(path: Path | str) -> AnswerKey:
+    """`grade key`: the answer key of the assignment at `path` (folder or TOML)."""
+    return compute_key(load_assignment(path))
+
+
+_CACHE: dict[tuple[str, int], AnswerKey] = {}
+
+
+def compute_key(assignment: Assignment) -> AnswerKey:
+    """Every question's expected answer; cached per assignment file version (batches reuse it)."""
+    try:
+        stamp = (str(assignment.path.resolve()), assignment.path.stat().st_mtime_ns)
+    except OSError:
+        stamp = None
+    if stamp is not None and stamp in _CACHE and _CACHE[stamp].assignment == assignment:
+        return _CACHE[stamp]
+    key = AnswerKey(assignment, tuple(expected(q, assignment) for q in assignment.questions))
+    if stamp is not None:
+        _CACHE[stamp] = key
+    return key
+
+
+def expected(question: Question, assignment: Assignment | None = None) -> KeyEntry:
+    """Compute one question's answer; bad params become an AssignmentError naming the question."""
+    solver = SOLVERS[question.kind]
+    try:
+        worked, form = solver(question)
+    except (ValueError, TypeError, KeyError, ZeroDivisionError, AnswerParseError) as e:
+        where = _where(question, assignment)
+        raise AssignmentError(f"{where}question {question.id} ({question.kind}): "
+                              f"{_one_line(e)}") from None
+    return KeyEntry(question, worked, form)
+
+
+def _where(question: Question, assignment: Assignment | None) -> str:
+    if assignment is None:
+        return ""
+    from grader.inputs import key_line
+    text = assignment.path.read_text(encoding="utf-8", errors="replace")
+    line = key_line(text, "id", after=f'id = "{question.id}"')
+    return f"{assignment.path.name} line {line}: " if line else f"{assignment.path.name}: "
+
+
+def _one_line(e: BaseException) -> str:
+    text = str(e) or type(e).__name__
+    if isinstance(e, KeyError):
+        text = f"missing parameter {text}"
+    return text.splitlines()[0]
+
+
+# --- one solver per kind: params -> (Worked, Form) -------------------------------------------
+
+def _p(question: Question, name: str, default: Any = ...) -> Any:
+    """A required (or defaulted) parameter, with the error naming it."""
+    if name in question.params:
+        return question.params[name]
+    if default is ...:
+        raise KeyError(f"params.{name}")
+    return default
+
+
+def _cnn_shapes(q: Question) -> tuple[Worked, Form]:
+    from reference import cnn
+    return cnn.shapes(_p(q, "input"), _p(q, "layers"), _p(q, "ask", None)), Form.SHAPES
+
+
+def _cnn_flatten(q: Question) -> tuple[Worked, Form]:
+    from reference import cnn
+    return cnn.flatten_size(_p(q, "input"), _p(q, "layers")), Form.INT
+
+
+def _cnn_params(q: Question) -> tuple[Worked, Form]:
+    from reference import cnn
+    return cnn.params(_p(q, "input"), _p(q, "layers"), _p(q, "layer", "total")), Form.INT
+
+
+def _model_summary(q: Question) -> tuple[Worked, Form]:
+    from reference import models
+    ask = _p(q, "ask", "total_params")
+    form = {"total_params": Form.INT, "table": Form.TABLE, "shapes": Form.SHAPES}.get(ask)
+    if form is None:
+        raise ValueError(f"ask = {ask!r} is not one of total_params, table, shapes")
+    worked = models.model_summary(_p(q, "model"), _p(q, "input"), ask=ask,
+                                  kwargs=_p(q, "kwargs", None))
+    return worked, form
+
+
+def _sdpa(q: Question) -> tuple[Worked, Form]:
+    from reference import attention
+    ask = _p(q, "ask", "output")
+    worked = attention.sdpa(_p(q, "Q"), _p(q, "K"), _p(q, "V"), mask=_p(q, "mask", None), ask=ask)
+    return worked, Form.SHAPE if ask == "shape" else Form.MATRIX
+
+
+def _multihead(q: Question) -> tuple[Worked, Form]:
+    from reference import attention
+    ask = _p(q, "ask", "d_k")
+    worked = attention.multihead(_p(q, "seq_len"), _p(q, "d_model"), _p(q, "heads"),
+                                 d_k=_p(q, "d_k", None), d_v=_p(q, "d_v", None), ask=ask)
+    return worked, Form.INT if ask in ("d_k", "d_v") else Form.SHAPE
+
+
+def _attention_grad(q: Question) -> tuple[Worked, Form]:
+    from reference import attention
+    worked = attention.grad(_p(q, "Q"), _p(q, "K"), _p(q, "V"), dO=_p(q, "dO", None),
+                            ask=_p(q, "ask", "dV"))
+    return worked, Form.MATRIX
+
+
+def _rnn_unroll(q: Question) -> tuple[Worked, Form]:
+    from reference import rnn
+    return rnn.unroll(_p(q, "steps"), _p(q, "activation", "tanh")), Form.MATRIX_EXPRESSION
+
+
+def _rnn_bptt(q: Question) -> tuple[Worked, Form]:
+    from reference import rnn
+    ask = _p(q, "ask", "jacobian")
+    form = {"jacobian": Form.MATRIX, "expression": Form.MATRIX_EXPRESSION,
+            "norm_bound": Form.NUMBER}.get(ask)
+    if form is None:
+        raise ValueError(f"ask = {ask!r} is not one of jacobian, expression, norm_bound")
+    worked = rnn.bptt(_p(q, "W_hh"), _p(q, "W_xh"), _p(q, "b"), _p(q, "xs"), _p(q, "h0", None),
+                      _p(q, "t"), _p(q, "k"), ask=ask)
+    return worked, form
+
+
+def _value(q: Question) -> tuple[Worked, Form]:
+    """The instructor's own number, matrix or exact string ("1/sqrt(2)"), read like a student's."""
+    answer = q.answer
+    if isinstance(answer, list):
+        form = Form.MATRIX if answer and isinstance(answer[0], list) else Form.SHAPE
+        value = parse(answer, form)
+        value = [list(r) for r in value] if form is Form.MATRIX else list(value)
+        return Worked(value, (f"given by the instructor: {json.dumps(answer)}",)), form
+    if isinstance(answer, int) and not isinstance(answer, bool):
+        return Worked(answer, ()), Form.INT
+    value = parse(answer, Form.NUMBER)
+    steps = () if isinstance(answer, float) else (f"{answer} ≈ {value:.6g}",)
+    return Worked(value, steps), Form.NUMBER
+
+
+def _expression(q: Question) -> tuple[Worked, Form]:
+    parse(str(q.answer), Form.EXPRESSION)      # the instructor's answer must itself parse
+    return Worked(str(q.answer), ()), Form.EXPRESSION
+
+
+def _choice(q: Question) -> tuple[Worked, Form]:
+    return Worked(parse(str(q.answer), Form.CHOICE), ()), Form.CHOICE
+
+
+def _manual(q: Question) -> tuple[Worked | None, Form]:
+    return None, Form.TEXT
+
+
+SOLVERS: dict[str, Callable[[Question], tuple[Worked | None, Form]]] = {
+    "cnn.shapes": _cnn_shapes, "cnn.flatten": _cnn_flatten, "cnn.params": _cnn_params,
+    "model.summary": _model_summary, "attention.sdpa": _sdpa,
+    "attention.multihead": _multihead, "attention.grad": _attention_grad,
+    "rnn.unroll": _rnn_unroll, "rnn.bptt": _rnn_bptt, "value": _value,
+    "expression": _expression, "choice": _choice, "manual": _manual,
+}

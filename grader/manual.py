@@ -1,0 +1,48 @@
+"""`manual.csv`: scores a person gave to `manual` questions (columns student, question, score)."""
+from __future__ import annotations
+
+import csv
+import io
+import math
+from pathlib import Path
+
+from grader.errors import AssignmentError
+from grader.inputs import read_text
+
+REQUIRED = ("student", "question", "score")
+
+
+def manual_files(assignment_folder: Path, submissions_root: Path) -> list[Path]:
+    """manual.csv beside the assignment and at the submissions root; the latter wins."""
+    return [p for p in (assignment_folder / "manual.csv", submissions_root / "manual.csv")
+            if p.is_file()]
+
+
+def read_manual(path: Path) -> dict[tuple[str, str], float]:
+    text = read_text(path, AssignmentError)
+    reader = csv.DictReader(io.StringIO(text))
+    missing = [c for c in REQUIRED if c not in (reader.fieldnames or [])]
+    if missing:
+        raise AssignmentError(f"{path.name} line 1: missing column(s) {', '.join(missing)}; "
+                              "expected student,question,score")
+    scores: dict[tuple[str, str], float] = {}
+    for row in reader:
+        line = reader.line_num
+        raw = (row.get("score") or "").strip()
+        try:
+            score = float(raw)
+        except ValueError:
+            raise AssignmentError(f"{path.name} line {line}: score {raw!r} is not a number") \
+                from None
+        if not math.isfinite(score) or score < 0:
+            raise AssignmentError(f"{path.name} line {line}: score {raw!r} must be a "
+                                  "non-negative number")
+        scores[(row["student"].strip(), row["question"].strip())] = score
+    return scores
+
+
+def manual_scores(paths: list[Path]) -> dict[tuple[str, str], float]:
+    merged: dict[tuple[str, str], float] = {}
+    for path in paths:
+        merged.update(read_manual(path))
+    return merged
