@@ -163,7 +163,7 @@ def log(file: Path, as_json: bool) -> None:
     from grader import logs
     summary = logs.read_log(file)
     if as_json:
-        print_json(summary.to_json())
+        print_json(refspec.summary_json(summary))
     else:
         logs.print_summary(summary)
 
@@ -174,6 +174,126 @@ def ref() -> None:
 
     Example: grade ref summary resnet18 --input 3,32,32 --num-classes 10
     """
+
+
+def _print_worked(title: str, worked: Any, as_json: bool) -> None:
+    if as_json:
+        print_json({"answer": worked.answer, "steps": list(worked.steps)})
+        return
+    click.echo(title)
+    for step in worked.steps:
+        click.echo(f"  {step}")
+    click.echo(f"= {worked.answer}")
+
+
+@ref.command("shapes")
+@click.option("--input", "input_shape", help="Input as H×W×C, e.g. 32x32x3.")
+@click.option("--layer", "layers", multiple=True,
+              help="A layer, e.g. 'conv2d filters=32 kernel=3 padding=same'; repeat in order.")
+@click.option("--file", "stack_file", type=click.Path(path_type=Path),
+              help="A TOML file with `input` and `layers` (a question's params).")
+@json_option
+@one_line_errors
+def ref_shapes(input_shape: str | None, layers: tuple[str, ...], stack_file: Path | None,
+               as_json: bool) -> None:
+    """Output shape and parameters of every layer of a stack.
+
+    Example: grade ref shapes --input 32x32x3 --layer 'conv2d filters=32 kernel=3 padding=same' --layer 'maxpool2d kernel=2'
+    """
+    from grader import refspec
+    file_input, stack = refspec.read_stack(stack_file) if stack_file else (None, [])
+    stack += [refspec.parse_layer(text) for text in layers]
+    shape = refspec.parse_shape(input_shape) if input_shape else file_input
+    if shape is None or not stack:
+        raise GradeError("give --input and at least one --layer (or --file)")
+    try:
+        rows = refspec.stack_table(shape, stack)
+    except ValueError as e:
+        raise GradeError(str(e)) from None
+    if as_json:
+        print_json(rows)
+        return
+    for row in rows:
+        click.echo(f"{row['index']:>3}  {row['type']:<14} {row['output']!s:<16} "
+                   f"{row['params']:>12,}   {row['step']}")
+
+
+@ref.command("summary")
+@click.argument("model")
+@click.option("--input", "input_shape", default=None, help="Input as C,H,W (default: the "
+              "model's usual size, 3,224,224 or 3,32,32 for _cifar).")
+@click.option("--num-classes", type=int, default=None, help="Classes of the final layer.")
+@click.option("--kwarg", "kwargs", multiple=True, help="key=value for the model; repeatable.")
+@json_option
+@one_line_errors
+def ref_summary(model: str, input_shape: str | None, num_classes: int | None,
+                kwargs: tuple[str, ...], as_json: bool) -> None:
+    """torchsummary-style table of a zoo model, or of a model in your own .py file.
+
+    MODEL is a zoo name (lenet5, vgg11..19[_bn], resnet18/34/50[_cifar]) or FILE.py[:NAME].
+
+    Example: grade ref summary resnet18_cifar --num-classes 10
+    """
+    from grader import refspec
+    from reference import models
+    extra = refspec.parse_kwargs(kwargs)
+    if num_classes is not None:
+        extra["num_classes"] = num_classes
+    if model.split(":")[0].endswith(".py"):
+        module = refspec.load_model_file(model, extra)
+    else:
+        try:
+            module = models.build(model, **extra)
+        except (ValueError, TypeError) as e:
+            raise GradeError(f"{model}: {e}") from None
+    size = refspec.parse_shape(input_shape) if input_shape else refspec.default_input(model)
+    try:
+        summary = models.summary(module, size)
+    except (RuntimeError, ValueError) as e:
+        raise GradeError(f"{model} on input {size}: {str(e).splitlines()[0]}") from None
+    if as_json:
+        print_json(refspec.summary_json(summary))
+    else:
+        click.echo(models.format_table(summary))
+
+
+@ref.command("attention")
+@click.option("--Q", "q", help="Queries, e.g. '[[1,0],[0,1]]' or '1 0; 0 1'.")
+@click.option("--K", "k", help="Keys.")
+@click.option("--V", "v", help="Values.")
+@click.option("--file", "qkv_file", type=click.Path(path_type=Path),
+              help="A TOML file with Q, K, V (and mask).")
+@click.option("--mask", default=None, help="'causal', or a 0/1 matrix (1 = keep).")
+@json_option
+@one_line_errors
+def ref_attention(q: str | None, k: str | None, v: str | None, qkv_file: Path | None,
+                  mask: str | None, as_json: bool) -> None:
+    """Scaled dot-product attention by hand: scores, scaling, softmax, output.
+
+    Example: grade ref attention --Q '[[1,0],[0,1]]' --K '[[1,0],[0,1]]' --V '[[1,2],[3,4]]'
+    """
+    from grader import refspec
+    from reference import attention
+    params = refspec.read_qkv(qkv_file) if qkv_file else {}
+    for name, text in (("Q", q), ("K", k), ("V", v)):
+        if text is not None:
+            params[name] = refspec.parse_matrix(text, name)
+    if mask is not None:
+        params["mask"] = mask if mask == "causal" else refspec.parse_matrix(mask, "mask")
+    missing = [m for m in ("Q", "K", "V") if m not in params]
+    if missing:
+        raise GradeError(f"missing {', '.join('--' + m for m in missing)} (or --file)")
+    try:
+        parts = {ask: attention.sdpa(params["Q"], params["K"], params["V"],
+                                     mask=params.get("mask"), ask=ask)
+                 for ask in ("scores", "scaled", "weights", "output", "shape")}
+    except ValueError as e:
+        raise GradeError(str(e)) from None
+    if as_json:
+        print_json({ask: {"answer": w.answer, "steps": list(w.steps)} for ask, w in parts.items()})
+        return
+    for ask, worked in parts.items():
+        _print_worked(ask, worked, False)
 
 
 if __name__ == "__main__":  # pragma: no cover
