@@ -1,0 +1,466 @@
+"""Per-student reports of `grade run` / `grade check`: one self-contained HTML page, GitHub
+Markdown, and a rich table for the terminal.
+
+The templates in `grader/templates/` receive the `Result` as it is plus a `Visibility` (what the
+assignment's feedback level lets the reader see); every bit of formatting (numbers, shapes,
+matrices, tolerances, the feedback line that must not give the answer away) is a Jinja filter
+registered here, so the templates hold only loops and ifs.
+
+Feedback levels (DESIGN.md `feedback`):
+    answers      everything: expected answers, steps, recognised mistakes, measured values
+    correctness  right/wrong, points, the student's own answer, a feedback line that reveals
+                 no expected value; never `expected`, `steps`, mistakes or part notes
+    format       only whether each answer parsed, and whether claims were readable; no scores
+"""
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Iterable
+
+import jinja2
+from markupsafe import Markup
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from grader.results import ClaimResult, ClaimStatus, QuestionResult, QuestionStatus, Result
+
+
+class Level(StrEnum):
+    FORMAT = "format"
+    CORRECTNESS = "correctness"
+    ANSWERS = "answers"
+
+
+@dataclass(frozen=True)
+class Visibility:
+    """What one feedback level shows; the templates branch on these flags only."""
+
+    level: Level
+    scores: bool        # points per question and claim, the total and its bar
+    verdicts: bool      # correct / partial / refuted ... (format shows "parsed" instead)
+    answers: bool       # expected values, steps, mistakes, part notes, measured metrics
+
+    @classmethod
+    def of(cls, feedback: str) -> Visibility:
+        try:
+            level = Level(feedback)
+        except ValueError:
+            raise ValueError(f"feedback level {feedback!r} is not one of "
+                             f"{', '.join(repr(str(x)) for x in Level)}") from None
+        return cls(level=level, scores=level is not Level.FORMAT,
+                   verdicts=level is not Level.FORMAT, answers=level is Level.ANSWERS)
+
+
+# ---------------------------------------------------------------------------------------------
+# Formatting of values: numbers, shapes, answers, matrices
+# ---------------------------------------------------------------------------------------------
+
+MINUS = "−"
+TIMES = "×"
+DASH = "—"
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+# Kinds whose flat lists of ints are tensor shapes (32×32×3), not vectors.
+_SHAPE_KINDS = ("cnn.", "model.", "attention.", "rnn.")
+# Kinds whose answer is a list of shapes / ints, one per asked layer.
+_SHAPE_LIST_KINDS = ("cnn.shapes", "model.summary")
+
+
+def fmt_number(x: Any) -> str:
+    """3136 -> "3,136"; 0.70710678 -> "0.707107"; 1.5e-05 -> "1.5×10⁻⁵"; -2 -> "−2"."""
+    if isinstance(x, bool):
+        return "true" if x else "false"
+    if isinstance(x, int):
+        return f"{x:,}".replace("-", MINUS)
+    if isinstance(x, float):
+        if math.isnan(x) or math.isinf(x):
+            return str(x)
+        if x.is_integer() and abs(x) < 1e15:
+            return fmt_number(int(x))
+        text = f"{x:,.6g}"
+        if "e" in text:
+            mantissa, exponent = text.split("e")
+            text = f"{mantissa}{TIMES}10{str(int(exponent)).translate(_SUPERSCRIPT)}"
+        return text.replace("-", MINUS)
+    return str(x)
+
+
+def fmt_points(x: float | int | None) -> str:
+    """Scores as people write them: 4, 3.5, 2.67."""
+    if x is None:
+        return DASH
+    x = round(float(x), 2)
+    return str(int(x)) if x.is_integer() else f"{x:g}"
+
+
+def _is_int(x: Any) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool)
+
+
+def _is_scalar(x: Any) -> bool:
+    return x is None or isinstance(x, (int, float, str, bool))
+
+
+def _is_shape(x: Any) -> bool:
+    return isinstance(x, (list, tuple)) and len(x) > 0 and all(_is_int(d) for d in x)
+
+
+def fmt_shape(dims: Iterable[int]) -> str:
+    """[32, 32, 32] -> "32×32×32"."""
+    return TIMES.join(str(d) for d in dims)
+
+
+def _cell(x: Any, kind: str) -> str:
+    """One element of a list, a matrix or a summary row."""
+    if _is_shape(x):
+        return fmt_shape(x)
+    if isinstance(x, (list, tuple)):
+        return fmt_answer(x, kind)
+    if x is None:
+        return DASH
+    # One line per cell: a matrix row can then never close a Markdown code fence.
+    return fmt_number(x) if isinstance(x, (int, float)) else " ".join(str(x).split())
+
+
+def _is_matrix(value: Any, kind: str) -> bool:
+    """A list of rows (numbers, exact strings, or summary rows `[name, [shape], params]`)."""
+    if not isinstance(value, (list, tuple)) or not value:
+        return False
+    if not all(isinstance(r, (list, tuple)) and r for r in value):
+        return False
+    if kind.startswith(_SHAPE_LIST_KINDS) and all(_is_shape(r) for r in value):
+        return False                        # a list of shapes, shown as 32×32×32, 16×16×32
+    return True
+
+
+def fmt_answer(value: Any, kind: str = "") -> str:
+    """Any expected or given value on one line of plain Unicode."""
+    if value is None:
+        return DASH
+    if isinstance(value, str):
+        return value
+    if _is_scalar(value):
+        return fmt_number(value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {fmt_answer(v, kind)}" for k, v in value.items())
+    if _is_shape(value) and (kind.startswith(_SHAPE_KINDS) or not kind):
+        return fmt_shape(value)
+    if _is_matrix(value, kind):
+        return "[" + ", ".join("[" + ", ".join(_cell(x, kind) for x in row) + "]"
+                               for row in value) + "]"
+    if all(isinstance(x, str) for x in value) or kind.startswith(_SHAPE_LIST_KINDS):
+        return ", ".join(_cell(x, kind) for x in value)      # a list written item by item
+    return "[" + ", ".join(_cell(x, kind) for x in value) + "]"
+
+
+def matrix_rows(value: Any, kind: str = "") -> list[list[str]]:
+    """The rows of a matrix (or summary table) as formatted cells; [] when not a matrix."""
+    if not _is_matrix(value, kind):
+        return []
+    return [[_cell(x, kind) for x in row] for row in value]
+
+
+def matrix_text(value: Any, kind: str = "") -> str:
+    """A matrix as aligned lines between brackets, for Markdown code blocks and terminals."""
+    rows = matrix_rows(value, kind)
+    if not rows:
+        return fmt_answer(value, kind)
+    width = max(len(r) for r in rows)
+    cols = [max((len(r[i]) for r in rows if i < len(r)), default=0) for i in range(width)]
+    return "\n".join("[ " + "  ".join(c.rjust(cols[i]) for i, c in enumerate(r)) + " ]"
+                     for r in rows)
+
+
+def mark(ok: bool) -> str:
+    return "✓" if ok else "✗"
+
+
+# ---------------------------------------------------------------------------------------------
+# What each level says about a question or a claim
+# ---------------------------------------------------------------------------------------------
+
+def _answered(q: QuestionResult) -> bool:
+    return q.given is not None and q.given != "" and q.given != []
+
+
+def shown_status(q: QuestionResult, vis: Visibility) -> str:
+    """The status word a reader sees: at `format` only missing / unparsable / parsed."""
+    if vis.verdicts:
+        return str(q.status)
+    if q.status in (QuestionStatus.MISSING, QuestionStatus.UNPARSABLE):
+        return str(q.status)
+    return "parsed" if _answered(q) else str(QuestionStatus.MISSING)
+
+
+def _leaves(value: Any) -> Iterable[Any]:
+    if isinstance(value, (list, tuple)):
+        for v in value:
+            yield from _leaves(v)
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from _leaves(v)
+    elif value is not None and not isinstance(value, bool):
+        yield value
+
+
+def _answer_tokens(q: QuestionResult) -> set[str]:
+    """Every way an expected value of `q` could be written in a sentence."""
+    tokens: set[str] = set()
+    values = [q.expected, *(p.expected for p in q.parts)]
+    for value in values:
+        for shape in _shapes_in(value):
+            tokens |= {fmt_shape(shape), "x".join(map(str, shape)), ", ".join(map(str, shape))}
+        tokens.add(fmt_answer(value, q.kind))
+        for leaf in _leaves(value):
+            tokens |= {str(leaf).strip(), fmt_number(leaf)}
+            if isinstance(leaf, float):
+                tokens |= {f"{leaf:g}", *(f"{leaf:.{d}f}" for d in range(1, 5))}
+    return {t for t in tokens if t and t != DASH}
+
+
+def _shapes_in(value: Any) -> Iterable[list[int]]:
+    if _is_shape(value):
+        yield list(value)
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            yield from _shapes_in(v)
+
+
+def reveals_answer(text: str, q: QuestionResult) -> bool:
+    """True when `text` contains one of the expected values of `q` as a whole token."""
+    for token in _answer_tokens(q):
+        if re.search(r"(?<![\w.])" + re.escape(token) + r"(?!\w)", text):
+            return True
+    return False
+
+
+_GENERIC = {
+    QuestionStatus.CORRECT: "Correct.",
+    QuestionStatus.PARTIAL: "Partly correct.",
+    QuestionStatus.INCORRECT: "Not correct.",
+    QuestionStatus.MISSING: "No answer given.",
+    QuestionStatus.UNPARSABLE: "This answer could not be read.",
+    QuestionStatus.MANUAL: "Graded by hand.",
+}
+
+
+def feedback_line(q: QuestionResult, vis: Visibility) -> str:
+    """The grader's feedback, or at lower levels a line that gives no expected value away."""
+    if vis.answers:
+        return q.feedback
+    if not vis.verdicts:
+        if q.status is QuestionStatus.UNPARSABLE and q.feedback and not reveals_answer(
+                q.feedback, q):
+            return q.feedback               # the parse error says what to fix
+        return {"parsed": "Parsed."}.get(shown_status(q, vis), _GENERIC[q.status])
+    if q.feedback and not reveals_answer(q.feedback, q):
+        return q.feedback
+    if q.status is QuestionStatus.PARTIAL and q.parts:
+        right = sum(p.ok for p in q.parts)
+        return f"Partly correct: {right} of {len(q.parts)} parts right."
+    return _GENERIC[q.status]
+
+
+def shown_claim_status(c: ClaimResult, vis: Visibility) -> str:
+    """At `format`: whether the claim could be read and the code ran, not whether it holds."""
+    if vis.verdicts or c.status is ClaimStatus.ERROR:
+        return str(c.status)
+    return "readable" if c.claimed is not None else "missing"
+
+
+def metric_value(x: float | None, metric: str = "") -> str:
+    if x is None:
+        return DASH
+    return fmt_number(round(float(x), 4)) + ("%" if metric == "accuracy" else "")
+
+
+def fmt_tolerance(c: ClaimResult) -> str:
+    """Accuracy tolerances are percentage points; perplexity tolerances are relative."""
+    if c.metric == "perplexity":
+        return f"±{fmt_number(round(c.tolerance * 100, 4))}%"
+    if c.metric == "accuracy":
+        return f"±{fmt_number(c.tolerance)} pp"
+    return f"±{fmt_number(c.tolerance)}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Escaping for Markdown, sanitising inline SVG
+# ---------------------------------------------------------------------------------------------
+
+_MD_SPECIAL = re.compile(r"([\\`*\[\]<>|])")
+
+
+def md_escape(text: Any) -> str:
+    """Text safe inside a GitHub Markdown paragraph or table cell: no HTML, no links, no
+    emphasis, no column breaks, one line."""
+    return _MD_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+
+
+_SVG_PROLOGUE = re.compile(r"<\?xml.*?\?>|<!DOCTYPE.*?>|<!--.*?-->|<metadata>.*?</metadata>",
+                           re.DOTALL | re.IGNORECASE)
+# Anything that runs or loads: scripts, event handlers, foreign HTML, off-page references.
+_SVG_FORBIDDEN = re.compile(r"<script|<foreignobject|<image|javascript:|\son\w+\s*=|"
+                            r"href\s*=\s*[\"'](?!#)|url\(\s*(?!#)|@import", re.IGNORECASE)
+
+
+def inline_svg(svg: str) -> Markup:
+    """The curves SVG, ready to sit inside the page: no XML prologue, no metadata with its
+    namespaces, and nothing that loads or runs (otherwise the plot is left out)."""
+    body = _SVG_PROLOGUE.sub("", svg or "").strip()
+    if not body:
+        return Markup("")
+    if not body.lower().startswith("<svg") or _SVG_FORBIDDEN.search(body):
+        return Markup('<p class="muted">(plot left out: it was not a plain SVG drawing)</p>')
+    return Markup(body)
+
+
+# ---------------------------------------------------------------------------------------------
+# Rendering
+# ---------------------------------------------------------------------------------------------
+
+def environment() -> jinja2.Environment:
+    """The template environment: package templates, strict variables, HTML autoescaped."""
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("grader", "templates"),
+        undefined=jinja2.StrictUndefined,
+        autoescape=lambda name: name is not None and ".html" in name,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(
+        num=fmt_number, points=fmt_points, shape=fmt_shape, answer=fmt_answer,
+        matrix=matrix_rows, matrix_text=matrix_text, mark=mark, md=md_escape,
+        svg=inline_svg, status=shown_status, claim_status=shown_claim_status,
+        feedback_line=feedback_line, metric=metric_value, tolerance=fmt_tolerance,
+    )
+    return env
+
+
+def _context(result: Result, title: str, feedback: str) -> dict[str, Any]:
+    vis = Visibility.of(feedback)
+    score, max_score = result.score, result.max_score
+    percent = 0.0 if max_score <= 0 else max(0.0, min(100.0, 100.0 * score / max_score))
+    statuses = Counter(shown_status(q, vis) for q in result.questions)
+    order = [*map(str, QuestionStatus), "parsed"]
+    return {
+        "result": result, "title": title, "vis": vis,
+        "score": fmt_points(score), "max_score": fmt_points(max_score),
+        "percent": round(percent, 1), "percent_text": f"{percent:.0f}%",
+        "bar": "█" * round(percent / 5) + "░" * (20 - round(percent / 5)),
+        "status_counts": [(s, statuses[s]) for s in order if statuses[s]],
+        "parsed_count": sum(_answered(q) and q.status is not QuestionStatus.UNPARSABLE
+                            for q in result.questions),
+    }
+
+
+def render_html(result: Result, *, title: str = "", feedback: str = "answers",
+                sandbox_note: str = "") -> str:
+    """One self-contained HTML page (inline CSS, no scripts, no external resources)."""
+    env = environment()
+    style = env.loader.get_source(env, "_style.css")[0]   # type: ignore[union-attr]
+    return env.get_template("report.html.j2").render(
+        **_context(result, title, feedback), sandbox_note=sandbox_note, style=Markup(style))
+
+
+def render_markdown(result: Result, *, title: str = "", feedback: str = "answers") -> str:
+    """The same report as GitHub-flavoured Markdown."""
+    return environment().get_template("report.md.j2").render(**_context(result, title, feedback))
+
+
+_STATUS_STYLE = {
+    "correct": "bold green", "partial": "bold yellow", "incorrect": "bold red",
+    "missing": "dim", "unparsable": "bold magenta", "manual": "bold blue", "parsed": "green",
+    "verified": "bold green", "refuted": "bold red", "unverifiable": "yellow",
+    "error": "bold red", "readable": "green",
+}
+
+
+def print_terminal(result: Result, console: Console | None = None, *,
+                   feedback: str = "answers") -> None:
+    """Questions and claims as rich tables, then the total."""
+    console = console or Console()
+    vis = Visibility.of(feedback)
+    # Text(...) everywhere: student strings must never be read as rich markup.
+    head = Text.assemble((result.student, "bold"), " · ", result.assignment)
+    console.print(head)
+    if result.error:
+        console.print(Text(f"error: {result.error}", style="bold red"))
+    if result.questions:
+        table = Table(title="Questions", title_justify="left", expand=False)
+        table.add_column("id", no_wrap=True)
+        table.add_column("kind", no_wrap=True)
+        table.add_column("status", no_wrap=True)
+        if vis.scores:
+            table.add_column("points", justify="right", no_wrap=True)
+        table.add_column("feedback")
+        for q in result.questions:
+            status = shown_status(q, vis)
+            row = [Text(q.id), Text(q.kind), Text(status, style=_STATUS_STYLE.get(status, ""))]
+            if vis.scores:
+                row.append(Text(f"{fmt_points(q.score)} / {fmt_points(q.max_score)}"))
+            line = feedback_line(q, vis)
+            if vis.answers and q.mistake:
+                line = f"{line} (mistake: {q.mistake})".strip()
+            row.append(Text(line))
+            table.add_row(*row)
+        console.print(table)
+    if result.claims:
+        console.print(_claims_table(result.claims, vis))
+    ctx = _context(result, "", feedback)
+    if vis.scores:
+        console.print(Text.assemble(("Total: ", "bold"), (f"{ctx['score']} / {ctx['max_score']}",
+                                                          "bold"), f" ({ctx['percent_text']})"))
+    else:
+        console.print(Text(f"{ctx['parsed_count']} of {len(result.questions)} answers parsed"))
+
+
+def _claims_table(claims: list[ClaimResult], vis: Visibility) -> Table:
+    table = Table(title="Claims", title_justify="left")
+    table.add_column("id", no_wrap=True)
+    table.add_column("status", no_wrap=True)
+    table.add_column("claimed", justify="right", no_wrap=True)
+    if vis.answers:
+        table.add_column("measured", justify="right", no_wrap=True)
+        table.add_column("tol.", justify="right", no_wrap=True)
+    if vis.scores:
+        table.add_column("points", justify="right", no_wrap=True)
+    table.add_column("detail")
+    for c in claims:
+        status = shown_claim_status(c, vis)
+        row = [Text(c.id), Text(status, style=_STATUS_STYLE.get(status, "")),
+               Text(metric_value(c.claimed, c.metric))]
+        if vis.answers:
+            row += [Text(metric_value(c.measured, c.metric)), Text(fmt_tolerance(c))]
+        if vis.scores:
+            row.append(Text(f"{fmt_points(c.score)} / {fmt_points(c.max_score)}"))
+        detail = c.detail if (vis.answers or c.status is ClaimStatus.ERROR) else ""
+        row.append(Text(detail))
+        table.add_row(*row)
+    return table
+
+
+_UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def report_stem(student: str) -> str:
+    """A file name from a student id that cannot leave the output folder."""
+    stem = _UNSAFE_FILENAME.sub("_", student).strip("._")
+    return stem or "student"
+
+
+def write_reports(result: Result, out: Path, *, title: str = "",
+                  feedback: str = "answers") -> tuple[Path, Path]:
+    """Write out/<student>.html and out/<student>.md (creating `out`); return both paths."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    stem = report_stem(result.student)
+    html_path, md_path = out / f"{stem}.html", out / f"{stem}.md"
+    html_path.write_text(render_html(result, title=title, feedback=feedback), encoding="utf-8")
+    md_path.write_text(render_markdown(result, title=title, feedback=feedback), encoding="utf-8")
+    return html_path, md_path
