@@ -39,6 +39,7 @@ from reference.worked import Worked
 DECIMALS = 6
 NEG_INF = "-inf"  # how a masked (−∞) score appears in a JSON-ready answer
 
+_LONG = 160  # a closed form longer than this is shown only as ≈ decimals in a step
 _SHORT_DECIMAL = 6  # floats with at most this many digits after the point are taken as exact
 _FUNCTIONS: dict[str, Callable[[sympy.Expr], sympy.Expr]] = {
     "sqrt": sympy.sqrt, "exp": sympy.exp, "log": sympy.log, "ln": sympy.log,
@@ -296,8 +297,9 @@ def sdpa(Q: Any, K: Any, V: Any, mask: Any = None, ask: str = "output") -> Worke
     output = weights * v
     if not inexact:
         output = output.applyfunc(sympy.together)
-    steps.append(f"O = A·V ≈ {approx_matrix(output)}" if inexact else
-                 f"O = A·V = {show_matrix(output)} ≈ {approx_matrix(output)}")
+    closed = show_matrix(output)
+    steps.append(f"O = A·V = {closed} ≈ {approx_matrix(output)}"
+                 if not inexact and len(closed) <= _LONG else f"O = A·V ≈ {approx_matrix(output)}")
     answer = to_floats(output)
     candidates = {name: to_floats(w * v) for name, w in wrong_weights.items() if w is not None}
     candidates["softmax left out (S/√d_k·V)"] = (
@@ -369,9 +371,10 @@ def row_softmax(s: sympy.Matrix, inexact: bool) -> tuple[sympy.Matrix, list[str]
         if inexact:
             weights = [sympy.Float(sympy.N(w, 20)) for w in weights]
         rows.append(weights)
+        closed = f"[{', '.join(show(w) for w in weights)}]"
+        rounded = f"[{', '.join(f'{float(sympy.N(w, 20)):.4f}' for w in weights)}]"
         lines.append(f"row {i + 1}: softmax([{', '.join(show(x) for x in row)}]) = "
-                     f"[{', '.join(show(w) for w in weights)}] ≈ "
-                     f"[{', '.join(f'{float(sympy.N(w, 20)):.4f}' for w in weights)}]")
+                     + (f"{closed} ≈ {rounded}" if len(closed) <= _LONG else rounded))
     return sympy.Matrix(rows), lines
 
 
