@@ -7,7 +7,8 @@ reference.attention). f is tanh unless told otherwise; h0 defaults to zeros.
 Expressions are strings in a small matrix language, the one `evaluate_unrolled` reads:
 names (W_hh, W_xh, b, h0, x1, x2, …, h1, h2, …), numbers, `+ - /`, `*` for the matrix product
 (also written `@`; with a number on either side it scales), `**` with a number as exponent
-(elementwise), `.T`, and calls of tanh, relu, sigmoid, diag. Vectors are columns (n, 1).
+(elementwise), `.T`, and calls of tanh, relu, sigmoid, exp (elementwise), diag (vector ->
+diagonal matrix) and transpose (what grader.answers makes of W_hhᵀ). Vectors are columns (n, 1).
 `·`, `×`, `−` and `^` are read as `*`, `*`, `-` and `**`.
 
     unroll(2) -> "tanh(W_hh*tanh(W_hh*h0 + W_xh*x1 + b) + W_xh*x2 + b)"
@@ -36,8 +37,9 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
 
 
 _ELEMENTWISE: dict[str, Callable[[np.ndarray], np.ndarray]] = {
-    "tanh": np.tanh, "relu": lambda z: np.maximum(z, 0.0), "sigmoid": _sigmoid,
+    "tanh": np.tanh, "relu": lambda z: np.maximum(z, 0.0), "sigmoid": _sigmoid, "exp": np.exp,
 }
+_CALLS = (*_ELEMENTWISE, "diag", "transpose")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -153,7 +155,7 @@ class _Evaluator:
     def visit_Name(self, node: ast.Name) -> np.ndarray:
         if node.id in self.env:
             return self.env[node.id]
-        if node.id in _ELEMENTWISE or node.id == "diag":
+        if node.id in _CALLS:
             raise ValueError(f"{node.id} is a function: write {node.id}(...)")
         known = ", ".join(sorted(self.env)) or "none"
         raise ValueError(f"unknown name {node.id!r} (known: {known})")
@@ -192,8 +194,8 @@ class _Evaluator:
 
     def visit_Call(self, node: ast.Call) -> np.ndarray:
         name = node.func.id if isinstance(node.func, ast.Name) else None
-        if name not in _ELEMENTWISE and name != "diag":
-            raise ValueError(f"{_src(node)}: only tanh, relu, sigmoid and diag may be called")
+        if name not in _CALLS:
+            raise ValueError(f"{_src(node)}: only {', '.join(_CALLS)} may be called")
         if len(node.args) != 1 or node.keywords or isinstance(node.args[0], ast.Starred):
             raise ValueError(f"{_src(node)}: {name} takes exactly one argument")
         arg = self.visit(node.args[0])
@@ -201,6 +203,8 @@ class _Evaluator:
             if arg.ndim != 2 or 1 not in arg.shape:
                 raise ValueError(f"{_src(node)}: diag needs a vector, got shape {arg.shape}")
             return np.diag(arg.ravel())
+        if name == "transpose":
+            return arg.T
         return _ELEMENTWISE[name](arg)
 
     def visit_Attribute(self, node: ast.Attribute) -> np.ndarray:

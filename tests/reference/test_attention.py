@@ -100,7 +100,7 @@ def test_sdpa_mistakes_are_the_named_computations_and_differ():
     for ask in ("scaled", "weights", "output"):
         worked = sdpa(Q, K, V, ask=ask)
         assert worked.mistakes and all(m != worked.answer for m in worked.mistakes.values())
-        json.dumps(worked.answer), json.dumps(worked.mistakes)
+        json.dumps([worked.answer, worked.mistakes])  # JSON-ready
     output = sdpa(Q, K, V, ask="output").mistakes
     np.testing.assert_allclose(output["no 1/√d_k scaling"],
                                (torch.softmax(q @ k.T, -1) @ v).numpy(), atol=1e-6)

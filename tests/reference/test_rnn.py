@@ -156,7 +156,7 @@ def test_bptt_input_errors():
 
 
 @pytest.mark.parametrize("expr,message", [
-    ("__import__('os')", "only tanh, relu, sigmoid and diag"),
+    ("__import__('os')", "only tanh, relu, sigmoid, exp, diag, transpose"),
     ("W_hh.__class__", "only .T"),
     ("x1.shape", "only .T"),
     ("W_hh*foo", "unknown name 'foo'"),
@@ -179,8 +179,9 @@ def test_evaluate_unrolled_refuses(expr, message):
 def test_evaluate_unrolled_arithmetic():
     w = RNG.normal(size=(2, 2))
     h = RNG.normal(size=2)
-    got = evaluate_unrolled("2·diag(1 − h1^2)*W.T @ h1 / 4 + sigmoid(h1) - relu(-h1)",
-                            {"W": w, "h1": h})
+    got = evaluate_unrolled("2·diag(1 − h1^2)*W.T @ h1 / 4 + sigmoid(h1) - relu(-h1)"
+                            " + transpose(W)*exp(h1)", {"W": w, "h1": h})
     sigmoid = 1 / (1 + np.exp(-h))
-    expected = 0.5 * np.diag(1 - h ** 2) @ w.T @ h + sigmoid - np.maximum(-h, 0)
+    expected = (0.5 * np.diag(1 - h ** 2) @ w.T @ h + sigmoid - np.maximum(-h, 0)
+                + w.T @ np.exp(h))
     np.testing.assert_allclose(got.ravel(), expected, atol=1e-12)
