@@ -1,0 +1,305 @@
+"""What runs inside the sandbox: load the student's model and checkpoint, return raw outputs.
+
+Run as a plain script (`python -I sandbox_child.py`), importing only the standard library, numpy,
+torch and safetensors: the grader package is not visible in the sandbox. The request arrives as
+JSON on stdin; the reply goes to the inherited file descriptor named in the request, as one JSON
+header line (carrying the parent's random token) followed by raw little-endian arrays. stdout and
+stderr belong to the student's code and are only shown, never parsed.
+
+No labels come in: classification returns the logits, language models the log-probability of
+each next token (the input stream is its own target); the parent computes every metric.
+"""
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import sys
+import traceback
+
+STORED_ACC_KEYS = ("test_acc", "best_acc", "acc", "accuracy", "val_acc", "best_val_acc",
+                   "top1", "best_prec1")
+STATE_KEYS = ("model_state_dict", "state_dict", "model", "net", "model_state", "weights")
+PREFIXES = ("module.", "_orig_mod.")
+
+
+class Failure(Exception):
+    """A problem with the submission, reported as one line."""
+
+
+def main() -> None:
+    request = json.loads(sys.stdin.buffer.read())
+    sys.stdin.close()
+    reply = os.fdopen(request["result_fd"], "wb")
+    os.set_inheritable(reply.fileno(), False)
+    meta: dict = {"notes": []}
+    try:
+        arrays = run(request, meta)
+        header = {"token": request["token"], "ok": True, "meta": meta,
+                  "arrays": [[k, str(a.dtype), list(a.shape)] for k, a in arrays.items()]}
+        reply.write(json.dumps(header).encode() + b"\n")
+        for a in arrays.values():
+            reply.write(a.tobytes())
+    except BaseException as e:   # SystemExit from student code too: it is a failure to report
+        detail = str(e) if isinstance(e, Failure) else _one_line(e)
+        reply.write(json.dumps({"token": request["token"], "ok": False, "error": detail,
+                                "meta": meta}).encode() + b"\n")
+        traceback.print_exc()
+    reply.flush()
+    reply.close()
+    sys.stdout.flush()
+    os._exit(0)      # skip interpreter teardown: student atexit hooks get no say
+
+
+def _one_line(e: BaseException) -> str:
+    tb = traceback.extract_tb(e.__traceback__)
+    where = next((f"{os.path.basename(f.filename)} line {f.lineno}" for f in reversed(tb)
+                  if not f.filename.startswith(sys.prefix) and "sandbox_child" not in f.filename),
+                 "")
+    text = f"{type(e).__name__}: {e}".splitlines()[0] if str(e) else type(e).__name__
+    return (f"{where}: {text}" if where else text)[:400]
+
+
+def run(request: dict, meta: dict) -> dict:
+    import numpy as np
+    import torch
+    torch.set_grad_enabled(False)
+    device = torch.device(request["device"])
+    model = build(request, meta)
+    model.eval().to(device)
+    meta["params"] = int(sum(p.numel() for p in model.parameters()))
+    if request["task"] == "classification":
+        return {"logits": classify(model, request, device).numpy()}
+    logprobs, leak = language_model(model, request, device)
+    meta["causal"] = leak
+    return {"logprobs": logprobs.numpy().astype(np.float32)}
+
+
+# ---------------------------------------------------------------- loading
+
+def build(request: dict, meta: dict):
+    import torch
+    code, ckpt = request.get("code"), request.get("checkpoint")
+    module = None
+    if code:
+        module = _import(code)
+    obj = _load_checkpoint(ckpt) if ckpt else None
+    if isinstance(obj, torch.nn.Module):
+        meta["notes"].append("checkpoint is a whole pickled model")
+        return obj
+    if module is None:
+        raise Failure("no `code` to build the model from, and the checkpoint holds only weights")
+    name = request.get("model") or "Net"
+    factory = getattr(module, name, None)
+    if not callable(factory):
+        raise Failure(f"{code} defines no callable {name!r}")
+    model = factory(**(request.get("kwargs") or {}))
+    if not isinstance(model, torch.nn.Module):
+        raise Failure(f"{code}: {name}(...) returned {type(model).__name__}, not an nn.Module")
+    if obj is None:
+        meta["notes"].append("no checkpoint: the model's initial weights were evaluated")
+        return model
+    state = _state_dict(obj, meta)
+    _fit(model, state)
+    return model
+
+
+def _import(code: str):
+    path = os.path.abspath(code)
+    if not os.path.isfile(path):
+        raise Failure(f"code file {code} not found")
+    name = os.path.splitext(os.path.basename(path))[0]
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module          # so pickled classes `model.Net` resolve
+    spec.loader.exec_module(module)
+    return module
+
+
+def _load_checkpoint(ckpt: str):
+    import torch
+    if not os.path.isfile(ckpt):
+        raise Failure(f"checkpoint {ckpt} not found")
+    with open(ckpt, "rb") as f:
+        head = f.read(16)
+    if ckpt.endswith(".safetensors") or (len(head) >= 9 and head[8:9] == b"{"):
+        try:
+            from safetensors.torch import load_file
+            return load_file(ckpt)
+        except Exception as e:
+            if ckpt.endswith(".safetensors"):
+                raise Failure(f"checkpoint {ckpt} is not readable safetensors: {e}") from None
+    try:
+        return torch.load(ckpt, map_location="cpu", weights_only=True)
+    except Exception as first:
+        # A whole pickled nn.Module needs full unpickling; it is only ever done in here.
+        try:
+            return torch.load(ckpt, map_location="cpu", weights_only=False)
+        except Exception as e:
+            raise Failure(f"checkpoint {ckpt} cannot be loaded: {_one_line(e)} "
+                          f"(safe load: {str(first).splitlines()[0][:120]})") from None
+
+
+def _is_state(d) -> bool:
+    import torch
+    return isinstance(d, dict) and bool(d) and all(isinstance(v, torch.Tensor) for v in d.values())
+
+
+def _state_dict(obj, meta: dict) -> dict:
+    import torch
+    if isinstance(obj, dict):
+        for k in STORED_ACC_KEYS:
+            v = obj.get(k)
+            if isinstance(v, torch.Tensor) and v.numel() == 1:
+                v = v.item()
+            if isinstance(v, (int, float)) and not isinstance(v, bool):
+                meta["stored_acc"] = [k, float(v)]
+                break
+        for k in STATE_KEYS:
+            v = obj.get(k)
+            if isinstance(v, torch.nn.Module):
+                v = v.state_dict()
+            if _is_state(v):
+                meta["notes"].append(f"weights read from checkpoint[{k!r}]")
+                obj = v
+                break
+    if not _is_state(obj):
+        keys = list(obj)[:6] if isinstance(obj, dict) else []
+        raise Failure(f"checkpoint is a {type(obj).__name__}"
+                      + (f" with keys {keys}" if keys else "")
+                      + ", not a state_dict (nor one under " + "/".join(STATE_KEYS) + ")")
+    state = dict(obj)
+    for prefix in PREFIXES:
+        if all(k.startswith(prefix) for k in state):
+            state = {k[len(prefix):]: v for k, v in state.items()}
+            meta["notes"].append(f"stripped the {prefix!r} prefix")
+    return state
+
+
+def _fit(model, state: dict) -> None:
+    own = model.state_dict()
+    missing = [k for k in own if k not in state]
+    unexpected = [k for k in state if k not in own]
+    shapes = [f"{k} {list(state[k].shape)} vs model {list(own[k].shape)}"
+              for k in own if k in state and state[k].shape != own[k].shape]
+    if missing or unexpected or shapes:
+        parts = []
+        for label, items in (("missing", missing), ("unexpected", unexpected),
+                             ("shape", shapes)):
+            if items:
+                more = f" (+{len(items) - 4} more)" if len(items) > 4 else ""
+                parts.append(f"{label} {', '.join(items[:4])}{more}")
+        raise Failure("checkpoint does not fit the model: " + "; ".join(parts))
+    model.load_state_dict(state, strict=True)
+
+
+# ---------------------------------------------------------------- evaluation
+
+def classify(model, request: dict, device):
+    import numpy as np
+    import torch
+    spec = request["inputs"]
+    n, shape = spec["shape"][0], spec["shape"]
+    raw = torch.from_numpy(np.memmap(spec["path"], dtype=np.uint8, mode="r", shape=tuple(shape))
+                           .copy())
+    cuda = device.type == "cuda"
+    if cuda:
+        raw = raw.pin_memory()
+    norm = request.get("normalize") or {}
+    c = shape[1]
+    mean = torch.tensor(norm.get("mean", [0.0] * c), dtype=torch.float32, device=device)
+    std = torch.tensor(norm.get("std", [1.0] * c), dtype=torch.float32, device=device)
+    mean, std = mean.view(1, -1, 1, 1), std.view(1, -1, 1, 1)
+    scale = float(spec["scale"])
+    bs = int(request.get("batch_size") or 500)
+    out = []
+    with torch.inference_mode():
+        for i in range(0, n, bs):
+            x = raw[i:i + bs].to(device, non_blocking=cuda).float().div_(scale)
+            x = (x - mean) / std
+            y = model(x)
+            if isinstance(y, (tuple, list)):
+                y = y[0]
+            if not isinstance(y, torch.Tensor) or y.dim() != 2 or y.shape[0] != x.shape[0]:
+                got = list(y.shape) if isinstance(y, torch.Tensor) else type(y).__name__
+                raise Failure(f"model output is {got}; expected (batch, classes) logits")
+            out.append(y.float().cpu())
+    return torch.cat(out)
+
+
+def _batchify(tokens, bsz: int):
+    nbatch = tokens.size(0) // bsz
+    return tokens[: nbatch * bsz].view(bsz, -1).t().contiguous()     # (T, B)
+
+
+def _forward(model, x, hidden, layout: str, seq: int, bsz: int):
+    """Log-probabilities (T, B, V) whatever the layout and output form."""
+    import torch
+    xin = x if layout == "seq-first" else x.t().contiguous()
+    out = model(xin, hidden) if hidden is not None else model(xin)
+    if isinstance(out, (tuple, list)):
+        out, hidden = out[0], (out[1] if len(out) > 1 else hidden)
+    if out.dim() == 2 and out.shape[0] == seq * bsz:
+        out = out.view(seq, bsz, -1) if layout == "seq-first" else out.view(bsz, seq, -1)
+    if out.dim() != 3:
+        raise Failure(f"language model output is {list(out.shape)}; expected "
+                      f"({'T, B' if layout == 'seq-first' else 'B, T'}, vocab)")
+    if layout == "batch-first":
+        out = out.transpose(0, 1)
+    return torch.log_softmax(out.float(), dim=-1), hidden
+
+
+def _detach(h):
+    import torch
+    if isinstance(h, torch.Tensor):
+        return h.detach()
+    if isinstance(h, (tuple, list)):
+        return type(h)(_detach(v) for v in h)
+    return h
+
+
+def language_model(model, request: dict, device):
+    import numpy as np
+    import torch
+    spec = request["inputs"]
+    tokens = torch.from_numpy(np.fromfile(spec["path"], dtype=np.int64))
+    bsz, bptt = int(request["eval_batch_size"]), int(request["bptt"])
+    layout = request["layout"]
+    data = _batchify(tokens, bsz).to(device)                        # (T, B)
+    recurrent = hasattr(model, "init_hidden")
+    hidden = model.init_hidden(bsz) if recurrent else None
+    out = []
+    with torch.inference_mode():
+        leak = _causal_check(model, data[: bptt + 1], layout, bsz, recurrent)
+        for i in range(0, data.size(0) - 1, bptt):
+            seq = min(bptt, data.size(0) - 1 - i)
+            x, y = data[i:i + seq], data[i + 1:i + 1 + seq]
+            logp, hidden = _forward(model, x, hidden, layout, seq, bsz)
+            out.append(logp.gather(-1, y.unsqueeze(-1)).squeeze(-1).cpu())   # (T, B)
+            hidden = _detach(hidden) if recurrent else None
+    # The parent sums in the batchified order; the order does not change the mean.
+    return torch.cat(out).flatten(), leak
+
+
+def _causal_check(model, chunk, layout: str, bsz: int, recurrent: bool) -> dict:
+    """Changing tokens from position t on must leave the outputs before t unchanged."""
+    import torch
+    x = chunk[:-1]
+    seq = x.size(0)
+    if seq < 4:
+        return {"checked": False}
+    cut = seq // 2
+    g = torch.Generator().manual_seed(0)
+    x2 = x.clone()
+    high = int(x.max().item()) + 1
+    x2[cut:] = torch.randint(0, max(high, 2), x2[cut:].shape, generator=g).to(x.device)
+    h1 = model.init_hidden(bsz) if recurrent else None
+    h2 = model.init_hidden(bsz) if recurrent else None
+    a, _ = _forward(model, x, h1, layout, seq, bsz)
+    b, _ = _forward(model, x2, h2, layout, seq, bsz)
+    diff = float((a[:cut] - b[:cut]).abs().max().item())
+    return {"checked": True, "max_change": diff, "position": cut, "ok": diff < 1e-3}
+
+
+if __name__ == "__main__":
+    main()
