@@ -20,7 +20,7 @@ from collections import Counter
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
 import jinja2
 from markupsafe import Markup
@@ -371,6 +371,12 @@ def render_html(result: Result, *, title: str = "", feedback: str = "answers",
 def render_markdown(result: Result, *, title: str = "", feedback: str = "answers") -> str:
     """The same report as GitHub-flavoured Markdown."""
     return environment().get_template("report.md.j2").render(**_context(result, title, feedback))
+
+
+def render_key_markdown(key: Mapping[str, Any], *, title: str = "") -> str:
+    """The answer key (the `grade key --json` object: assignment, questions with id, kind,
+    answer, steps) as GitHub Markdown with the work shown."""
+    return environment().get_template("key.md.j2").render(key=key, title=title)
 
 
 _STATUS_STYLE = {

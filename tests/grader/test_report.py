@@ -395,3 +395,26 @@ def test_print_terminal_defaults_to_a_new_console(capsys: pytest.CaptureFixture[
     report.print_terminal(full_marks())
     out = capsys.readouterr().out
     assert "Total: 19 / 19" in out and "1.1" in out
+
+
+# --- answer key ------------------------------------------------------------------------------
+
+def answer_key() -> dict[str, object]:
+    """A `grade key --json` object, built from the same questions as the full-marks report."""
+    return {"assignment": "dl-hw3",
+            "questions": [{"id": q.id, "kind": q.kind, "answer": q.expected, "steps": q.steps}
+                          for q in full_marks().questions]}
+
+
+def test_answer_key_matches_golden_file(update_golden: bool) -> None:
+    check_golden("report_key.md",
+                 report.render_key_markdown(answer_key(), title="CNNs, RNNs and attention"),
+                 update_golden)
+
+
+def test_answer_key_shows_every_answer_and_step() -> None:
+    text = report.render_key_markdown(answer_key())
+    for q in full_marks().questions:
+        shown = report.matrix_text(q.expected, q.kind)       # one line unless a matrix
+        assert all(line in text for line in shown.splitlines())
+        assert all(step in text for step in q.steps)
