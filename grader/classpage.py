@@ -1,0 +1,174 @@
+"""The class page (`index.html`): score histogram, per-question difficulty, claim outcomes and a
+student table that sorts in the browser.
+
+What is measured (`class_summary`) is kept apart from how it is shown (templates/class.html.j2).
+The page is self-contained: inline CSS, inline JS and an inline SVG histogram, no URLs.
+Opened with `#sort=<column>` (or `#sort=-<column>` for descending) it sorts itself on load.
+"""
+from __future__ import annotations
+
+import io
+import json
+import re
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from grader.assignment import Assignment
+from grader.results import ClaimStatus, QuestionStatus, Result, _num
+
+WRONG = (QuestionStatus.INCORRECT, QuestionStatus.PARTIAL, QuestionStatus.UNPARSABLE)
+
+
+@dataclass(frozen=True)
+class QuestionStats:
+    id: str
+    kind: str
+    max_score: float
+    mean: float | None              # over graded students
+    mean_fraction: float | None     # mean / max_score, the difficulty shown as a bar
+    answered: int
+    common_wrong: str | None        # the most common wrong answer, as written
+    common_wrong_count: int
+
+
+@dataclass(frozen=True)
+class ClaimStats:
+    id: str
+    counts: dict[str, int]          # verified / refuted / error / unverifiable -> students
+
+
+@dataclass(frozen=True)
+class Row:
+    student: str
+    page: str | None                # the student's report file, beside index.html
+    score: float | None
+    cells: list[str]                # per question and claim: a score, or a claim status
+    sort_keys: list[str]
+    error: str | None
+
+
+@dataclass(frozen=True)
+class ClassSummary:
+    title: str
+    assignment: str
+    max_score: float
+    students: int
+    graded: int
+    errors: int
+    mean: float | None
+    median: float | None
+    questions: list[QuestionStats]
+    claims: list[ClaimStats]
+    columns: list[str]              # the table's per-question / per-claim column ids
+    rows: list[Row]
+    histogram_svg: str
+
+
+def class_summary(results: list[Result], assignment: Assignment) -> ClassSummary:
+    from grader.report import report_stem
+    ok = [r for r in results if r.error is None]
+    scores = sorted(r.score for r in ok)
+    max_score = sum(q.points for q in assignment.questions) + sum(c.points
+                                                                  for c in assignment.claims)
+    columns = [q.id for q in assignment.questions] + [c.id for c in assignment.claims]
+    rows = []
+    for r in results:
+        by_id: dict[str, Any] = {q.id: q for q in r.questions}
+        cells, keys = [], []
+        for cid in columns:
+            item = by_id.get(cid) or next((c for c in r.claims if c.id == cid), None)
+            if item is None:
+                cells.append(""), keys.append("")
+            elif cid in {c.id for c in assignment.claims}:
+                cells.append(f"{_num(item.score)} ({item.status})")
+                keys.append(str(item.score))
+            else:
+                cells.append(str(_num(item.score)))
+                keys.append(str(item.score))
+        rows.append(Row(r.student, None if r.error else f"{report_stem(r.student)}.html",
+                        None if r.error else _num(r.score), cells, keys, r.error))
+    return ClassSummary(
+        title=assignment.title, assignment=assignment.id, max_score=_num(max_score),
+        students=len(results), graded=len(ok), errors=len(results) - len(ok),
+        mean=_num(sum(scores) / len(scores)) if scores else None,
+        median=_num(_median(scores)) if scores else None,
+        questions=[_question_stats(q.id, q.kind, q.points, ok) for q in assignment.questions],
+        claims=[_claim_stats(c.id, ok) for c in assignment.claims],
+        columns=columns, rows=rows, histogram_svg=histogram_svg(scores, max_score))
+
+
+def _median(xs: list[float]) -> float:
+    n = len(xs)
+    return xs[n // 2] if n % 2 else (xs[n // 2 - 1] + xs[n // 2]) / 2
+
+
+def _question_stats(qid: str, kind: str, points: float, ok: list[Result]) -> QuestionStats:
+    found = [q for r in ok for q in r.questions if q.id == qid]
+    mean = sum(q.score for q in found) / len(found) if found else None
+    wrong = Counter(_as_written(q.given) for q in found if q.status in WRONG)
+    common = wrong.most_common(1)
+    return QuestionStats(qid, kind, points, None if mean is None else _num(mean),
+                         None if mean is None or not points else round(mean / points, 4),
+                         sum(q.status is not QuestionStatus.MISSING for q in found),
+                         common[0][0] if common else None, common[0][1] if common else 0)
+
+
+def _as_written(given: Any) -> str:
+    """Answers counted as the same wrong answer when written the same, spacing aside."""
+    text = given if isinstance(given, str) else json.dumps(given, ensure_ascii=False)
+    return " ".join(text.split())
+
+
+def _claim_stats(cid: str, ok: list[Result]) -> ClaimStats:
+    counts = {str(s): 0 for s in ClaimStatus}
+    for r in ok:
+        for c in r.claims:
+            if c.id == cid:
+                counts[str(c.status)] += 1
+    return ClaimStats(cid, counts)
+
+
+# --- the histogram -----------------------------------------------------------------------------
+
+_XMLNS = re.compile(r'\s+xmlns(:\w+)?="[^"]*"')
+
+
+def histogram_svg(scores: list[float], max_score: float) -> str:
+    """Score histogram as inline SVG (no XML prologue, no namespace URLs)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "class-page"}):
+        fig, ax = plt.subplots(figsize=(6.4, 2.6))
+        try:
+            top = max(max_score, max(scores, default=0.0), 1.0)
+            bins = min(20, max(5, int(top) if float(top).is_integer() else 10))
+            ax.hist(scores, bins=bins, range=(0, top), color="#4c72b0", edgecolor="white")
+            ax.set_xlabel("score")
+            ax.set_ylabel("students")
+            ax.spines[["top", "right"]].set_visible(False)
+            fig.tight_layout()
+            buf = io.StringIO()
+            fig.savefig(buf, format="svg", metadata={"Date": None})
+        finally:
+            plt.close(fig)
+    svg = buf.getvalue()
+    svg = svg[svg.index("<svg"):]
+    return _XMLNS.sub("", svg).replace("xlink:href", "href")
+
+
+# --- rendering ---------------------------------------------------------------------------------
+
+def render_class_page(results: list[Result], assignment: Assignment) -> str:
+    from grader.report import environment
+    return environment().get_template("class.html.j2").render(
+        summary=class_summary(results, assignment))
+
+
+def write_class_page(results: list[Result], assignment: Assignment, out: Path) -> Path:
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / "index.html"
+    path.write_text(render_class_page(results, assignment), encoding="utf-8")
+    return path

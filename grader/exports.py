@@ -1,0 +1,150 @@
+"""Grades leaving the grader: grades.csv, Canvas's gradebook import, Gradescope's results.json.
+
+Formats followed:
+  - Canvas gradebook import (CSV): the columns of Canvas's own gradebook export, `Student`,
+    `ID`, `SIS User ID`, `SIS Login ID`, `Section`, then one column per assignment named
+    `<title> (<id>)`; the second row is `Points Possible` with the assignment's maximum. Canvas
+    matches students by ID, SIS User ID or SIS Login ID; we only know the submission folder's
+    name, which is put in `SIS Login ID`. A blank score (an unusable folder) changes nothing.
+  - Gradescope autograder `results.json` (gradescope-autograders.readthedocs.io, "Autograder
+    Specifications"): top-level `score`, `output`, `visibility`, `stdout_visibility` and
+    `tests`, each test with `score`, `max_score`, `status`, `name`, `number`, `output`,
+    `visibility` (visible | hidden | after_due_date | after_published).
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from grader.assignment import Assignment
+from grader.results import ClaimResult, QuestionResult, QuestionStatus, Result, _num
+
+CANVAS_ID_COLUMNS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
+
+# feedback level -> (Gradescope visibility, may the output show expected values)
+GRADESCOPE_LEVELS = {
+    "answers": ("visible", True),
+    "correctness": ("visible", False),
+    "format": ("after_published", False),
+}
+
+
+# --- grades.csv --------------------------------------------------------------------------------
+
+def grades_frame(results: list[Result], assignment: Assignment) -> Any:
+    """One row per student: a column per question and per claim, total, max_score, error."""
+    import pandas as pd
+    ids = [q.id for q in assignment.questions] + [c.id for c in assignment.claims]
+    rows = []
+    for r in results:
+        row: dict[str, Any] = {"student": r.student}
+        scores = {x.id: x.score for x in [*r.questions, *r.claims]}
+        for i in ids:
+            row[i] = scores.get(i) if r.error is None else None
+        row["total"] = r.score if r.error is None else None
+        row["max_score"] = _max_score(assignment)
+        row["error"] = r.error or ""
+        rows.append(row)
+    return pd.DataFrame(rows, columns=["student", *ids, "total", "max_score", "error"])
+
+
+def write_grades_csv(results: list[Result], assignment: Assignment, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    grades_frame(results, assignment).to_csv(path, index=False)
+    return path
+
+
+def _max_score(assignment: Assignment) -> float | int:
+    return _num(sum(q.points for q in assignment.questions)
+                + sum(c.points for c in assignment.claims))
+
+
+# --- Canvas ------------------------------------------------------------------------------------
+
+def canvas_column(assignment: Assignment) -> str:
+    return f"{assignment.title} ({assignment.id})"
+
+
+def canvas_frame(results: list[Result], assignment: Assignment) -> Any:
+    import pandas as pd
+    column = canvas_column(assignment)
+    rows: list[dict[str, Any]] = [
+        {"Student": "Points Possible", "ID": "", "SIS User ID": "", "SIS Login ID": "",
+         "Section": "", column: _max_score(assignment)}]
+    for r in results:
+        rows.append({"Student": r.student, "ID": "", "SIS User ID": "",
+                     "SIS Login ID": r.student, "Section": "",
+                     column: _num(r.score) if r.error is None else ""})
+    return pd.DataFrame(rows, columns=[*CANVAS_ID_COLUMNS, column])
+
+
+def write_canvas_csv(results: list[Result], assignment: Assignment, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    canvas_frame(results, assignment).to_csv(path, index=False)
+    return path
+
+
+# --- Gradescope --------------------------------------------------------------------------------
+
+def gradescope_results(result: Result, assignment: Assignment) -> dict[str, Any]:
+    """Gradescope's results.json for one student, revealing what `feedback` allows."""
+    visibility, show_expected = GRADESCOPE_LEVELS.get(assignment.feedback, ("hidden", False))
+    if result.error is not None:
+        return {"score": 0, "output": f"This submission could not be graded: {result.error}",
+                "visibility": visibility, "stdout_visibility": "hidden", "tests": []}
+    tests = [_question_test(q, assignment, visibility, show_expected) for q in result.questions]
+    tests += [_claim_test(c, visibility, show_expected) for c in result.claims]
+    warnings = [f"{i.check}: {i.detail}" for i in result.integrity if str(i.status) != "pass"]
+    output = f"Score {_num(result.score)} / {_num(result.max_score)}."
+    if warnings:
+        output += "\n" + "\n".join(warnings)
+    return {"score": _num(result.score), "output": output, "visibility": visibility,
+            "stdout_visibility": "hidden", "tests": tests}
+
+
+def _question_test(q: QuestionResult, assignment: Assignment, visibility: str,
+                   show_expected: bool) -> dict[str, Any]:
+    question = assignment.question(q.id)
+    title = question.title if question is not None and question.title else q.kind
+    lines = [f"{q.status}: {q.feedback}".strip()]
+    if q.status not in (QuestionStatus.MISSING, QuestionStatus.MANUAL):
+        lines.append(f"Your answer: {_text(q.given)}")
+    if show_expected and q.expected is not None:
+        lines.append(f"Expected: {_text(q.expected)}")
+        lines += q.steps
+    return {"score": _num(q.score), "max_score": _num(q.max_score),
+            "status": "passed" if q.score >= q.max_score else "failed",
+            "name": f"Question {q.id}: {title}", "number": q.id, "output": "\n".join(lines),
+            "visibility": visibility}
+
+
+def _claim_test(c: ClaimResult, visibility: str, show_expected: bool) -> dict[str, Any]:
+    lines = [f"{c.status}: claimed {_text(c.claimed)}"]
+    if show_expected:
+        lines.append(f"measured {_text(c.measured)} (tolerance {c.tolerance:g})")
+        if c.detail:
+            lines.append(c.detail)
+    elif str(c.status) == "error" and c.detail:
+        lines.append(c.detail)          # the student's own code failed: they must see why
+    return {"score": _num(c.score), "max_score": _num(c.max_score),
+            "status": "passed" if c.score >= c.max_score else "failed",
+            "name": f"Claim {c.id}" + (f": {c.metric}" if c.metric else ""), "number": c.id,
+            "output": "\n".join(lines), "visibility": visibility}
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return "—"
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def write_gradescope(result: Result, assignment: Assignment, path: Path) -> Path:
+    """Write results.json (a folder gets `results.json` inside it)."""
+    path = Path(path)
+    if path.is_dir() or path.suffix == "":
+        path = path / "results.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(gradescope_results(result, assignment), ensure_ascii=False,
+                               indent=2), encoding="utf-8")
+    return path
