@@ -271,8 +271,8 @@ _CHOICES = {"activation": ("tanh", "relu"), "pool": ("avg", "max")}
 
 def _canonical(name: str) -> str:
     """Accept `vgg16_cifar_bn` for `vgg16_bn_cifar`, and any letter case."""
-    key = name.lower().strip() if isinstance(name, str) else name
-    if isinstance(key, str) and key.endswith("_cifar_bn"):
+    key = name.lower().strip() if isinstance(name, str) else ""
+    if key.endswith("_cifar_bn"):
         key = key[: -len("_cifar_bn")] + "_bn_cifar"
     if key not in ZOO:
         raise ValueError(f"unknown model {name!r}; known: {', '.join(NAMES)}")
