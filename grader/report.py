@@ -28,7 +28,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from grader.results import ClaimResult, ClaimStatus, QuestionResult, QuestionStatus, Result
+from grader.results import (CheckStatus, ClaimResult, ClaimStatus, QuestionResult,
+                            QuestionStatus, Result)
 
 
 class Level(StrEnum):
@@ -379,6 +380,16 @@ def render_key_markdown(key: Mapping[str, Any], *, title: str = "") -> str:
     return environment().get_template("key.md.j2").render(key=key, title=title)
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _text(value: Any, style: str = "") -> Text:
+    """Terminal text from data: never read as rich markup, and with control characters (an
+    ESC from a student's answer echoed in a parse error) shown as � instead of obeyed."""
+    return Text(_CONTROL.sub("\ufffd", str(value)), style=style)
+
+
+_CHECK_STYLE = {CheckStatus.PASS: "green", CheckStatus.WARN: "yellow", CheckStatus.FAIL: "bold red"}
 _STATUS_STYLE = {
     "correct": "bold green", "partial": "bold yellow", "incorrect": "bold red",
     "missing": "dim", "unparsable": "bold magenta", "manual": "bold blue", "parsed": "green",
@@ -392,11 +403,10 @@ def print_terminal(result: Result, console: Console | None = None, *,
     """Questions and claims as rich tables, then the total."""
     console = console or Console()
     vis = Visibility.of(feedback)
-    # Text(...) everywhere: student strings must never be read as rich markup.
-    head = Text.assemble((result.student, "bold"), " · ", result.assignment)
+    head = Text.assemble(_text(result.student, "bold"), " · ", _text(result.assignment))
     console.print(head)
     if result.error:
-        console.print(Text(f"error: {result.error}", style="bold red"))
+        console.print(_text(f"error: {result.error}", "bold red"))
     if result.questions:
         table = Table(title="Questions", title_justify="left", expand=False)
         table.add_column("id", no_wrap=True)
@@ -407,17 +417,28 @@ def print_terminal(result: Result, console: Console | None = None, *,
         table.add_column("feedback")
         for q in result.questions:
             status = shown_status(q, vis)
-            row = [Text(q.id), Text(q.kind), Text(status, style=_STATUS_STYLE.get(status, ""))]
+            row = [_text(q.id), _text(q.kind), _text(status, _STATUS_STYLE.get(status, ""))]
             if vis.scores:
-                row.append(Text(f"{fmt_points(q.score)} / {fmt_points(q.max_score)}"))
+                row.append(_text(f"{fmt_points(q.score)} / {fmt_points(q.max_score)}"))
             line = feedback_line(q, vis)
             if vis.answers and q.mistake:
                 line = f"{line} (mistake: {q.mistake})".strip()
-            row.append(Text(line))
+            row.append(_text(line))
             table.add_row(*row)
         console.print(table)
     if result.claims:
         console.print(_claims_table(result.claims, vis))
+    if any(i.status is not CheckStatus.PASS for i in result.integrity):
+        table = Table(title="Integrity", title_justify="left")
+        for name in ("check", "status", "detail"):
+            table.add_column(name, no_wrap=name == "status")
+        for i in result.integrity:
+            table.add_row(_text(i.check), _text(i.status, _CHECK_STYLE[i.status]),
+                          _text(i.detail))
+        console.print(table)
+    elif result.integrity:
+        n = len(result.integrity)
+        console.print(_text(f"Integrity checks: {n} of {n} pass", "green"))
     ctx = _context(result, "", feedback)
     if vis.scores:
         console.print(Text.assemble(("Total: ", "bold"), (f"{ctx['score']} / {ctx['max_score']}",
@@ -439,14 +460,14 @@ def _claims_table(claims: list[ClaimResult], vis: Visibility) -> Table:
     table.add_column("detail")
     for c in claims:
         status = shown_claim_status(c, vis)
-        row = [Text(c.id), Text(status, style=_STATUS_STYLE.get(status, "")),
-               Text(metric_value(c.claimed, c.metric))]
+        row = [_text(c.id), _text(status, _STATUS_STYLE.get(status, "")),
+               _text(metric_value(c.claimed, c.metric))]
         if vis.answers:
-            row += [Text(metric_value(c.measured, c.metric)), Text(fmt_tolerance(c))]
+            row += [_text(metric_value(c.measured, c.metric)), _text(fmt_tolerance(c))]
         if vis.scores:
-            row.append(Text(f"{fmt_points(c.score)} / {fmt_points(c.max_score)}"))
+            row.append(_text(f"{fmt_points(c.score)} / {fmt_points(c.max_score)}"))
         detail = c.detail if (vis.answers or c.status is ClaimStatus.ERROR) else ""
-        row.append(Text(detail))
+        row.append(_text(detail))
         table.add_row(*row)
     return table
 

@@ -284,6 +284,14 @@ def test_terminal_shows_rich_markup_in_answers_literally() -> None:
     assert "[bold red]not markup[/]" in terminal_text(result)
 
 
+def test_terminal_does_not_pass_escape_sequences_through() -> None:
+    result = with_mistakes()
+    result.questions[4].feedback = "cannot read '\x1b[2J\x1b]0;pwned\x07' as a number"
+    text = terminal_text(result)
+    assert "\x1b" not in text and "\x07" not in text
+    assert "[2J" in text                     # the rest of the answer is still shown
+
+
 # --- feedback levels -------------------------------------------------------------------------
 
 def revealing_strings(result: Result) -> list[str]:
