@@ -255,13 +255,13 @@ def feedback_line(q: QuestionResult, vis: Visibility) -> str:
     if vis.answers:
         return q.feedback
     if not vis.verdicts:
-        if q.status is QuestionStatus.UNPARSABLE and q.feedback and not reveals_answer(
+        if q.status == QuestionStatus.UNPARSABLE and q.feedback and not reveals_answer(
                 q.feedback, q):
             return q.feedback               # the parse error says what to fix
         return {"parsed": "Parsed."}.get(shown_status(q, vis), _GENERIC[q.status])
     if q.feedback and not reveals_answer(q.feedback, q):
         return q.feedback
-    if q.status is QuestionStatus.PARTIAL and q.parts:
+    if q.status == QuestionStatus.PARTIAL and q.parts:
         right = sum(p.ok for p in q.parts)
         return f"Partly correct: {right} of {len(q.parts)} parts right."
     return _GENERIC[q.status]
@@ -269,7 +269,7 @@ def feedback_line(q: QuestionResult, vis: Visibility) -> str:
 
 def shown_claim_status(c: ClaimResult, vis: Visibility) -> str:
     """At `format`: whether the claim could be read and the code ran, not whether it holds."""
-    if vis.verdicts or c.status is ClaimStatus.ERROR:
+    if vis.verdicts or c.status == ClaimStatus.ERROR:
         return str(c.status)
     return "readable" if c.claimed is not None else "missing"
 
@@ -343,6 +343,9 @@ def environment() -> jinja2.Environment:
     return env
 
 
+_FORMAT = Visibility.of("format")
+
+
 def _context(result: Result, title: str, feedback: str) -> dict[str, Any]:
     vis = Visibility.of(feedback)
     score, max_score = result.score, result.max_score
@@ -355,8 +358,7 @@ def _context(result: Result, title: str, feedback: str) -> dict[str, Any]:
         "percent": round(percent, 1), "percent_text": f"{percent:.0f}%",
         "bar": "█" * round(percent / 5) + "░" * (20 - round(percent / 5)),
         "status_counts": [(s, statuses[s]) for s in order if statuses[s]],
-        "parsed_count": sum(_answered(q) and q.status is not QuestionStatus.UNPARSABLE
-                            for q in result.questions),
+        "parsed_count": sum(shown_status(q, _FORMAT) == "parsed" for q in result.questions),
     }
 
 
@@ -428,7 +430,7 @@ def print_terminal(result: Result, console: Console | None = None, *,
         console.print(table)
     if result.claims:
         console.print(_claims_table(result.claims, vis))
-    if any(i.status is not CheckStatus.PASS for i in result.integrity):
+    if any(i.status != CheckStatus.PASS for i in result.integrity):
         table = Table(title="Integrity", title_justify="left")
         for name in ("check", "status", "detail"):
             table.add_column(name, no_wrap=name == "status")
@@ -466,7 +468,7 @@ def _claims_table(claims: list[ClaimResult], vis: Visibility) -> Table:
             row += [_text(metric_value(c.measured, c.metric)), _text(fmt_tolerance(c))]
         if vis.scores:
             row.append(_text(f"{fmt_points(c.score)} / {fmt_points(c.max_score)}"))
-        detail = c.detail if (vis.answers or c.status is ClaimStatus.ERROR) else ""
+        detail = c.detail if (vis.answers or c.status == ClaimStatus.ERROR) else ""
         row.append(_text(detail))
         table.add_row(*row)
     return table

@@ -345,6 +345,15 @@ def test_format_level_shows_no_scores_or_verdicts(case: str, ext: str) -> None:
     assert "parsed" in text
 
 
+@pytest.mark.parametrize("level", LEVELS)
+def test_statuses_given_as_plain_strings_render_like_the_enums(level: str) -> None:
+    plain = with_mistakes()
+    for item in [*plain.questions, *plain.claims, *plain.integrity]:
+        item.status = str(item.status)
+    for ext in ("html", "md", "txt"):
+        assert render(plain, ext, level) == render(with_mistakes(), ext, level)
+
+
 def test_unknown_feedback_level_is_refused() -> None:
     with pytest.raises(ValueError, match="'everything'"):
         report.render_markdown(full_marks(), feedback="everything")
