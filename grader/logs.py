@@ -159,7 +159,8 @@ def _canonical(label: str, hint: str | None) -> tuple[str | None, bool]:
             return kind, is_best
         name = f"{split or hint or 'train'}_{kind}"
         return (name if name in CANONICAL else None), is_best
-    return None, False
+    head = re.match(r"(.+?) (?:of|on) ", text)      # "test accuracy of the reloaded model"
+    return _canonical(head.group(1), hint) if head else (None, False)
 
 
 _HINT = re.compile(r"(?:^|[\s\[|(*])(train(?:ing)?|val(?:id(?:at(?:e|ing|ion))?)?|"
