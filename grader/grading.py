@@ -90,9 +90,9 @@ def _score(result: QuestionResult, entry: KeyEntry, given: Any) -> QuestionResul
         from grader.shapechain import chain_parts
         parts = chain_parts(q.params, list(given), list(entry.answer), cmp.parts)
         fraction = sum(p.ok for p in parts) / max(len(parts), 1)
-        follow = [p.label for p in parts if p.note.startswith("follow-through")]
-        if follow:
-            detail = f"{detail}; follow-through credit for {', '.join(follow)}"
+        follow = sum(p.ok and p.note.startswith("follow-through") for p in parts)
+        detail = f"{sum(p.ok for p in parts)} of {len(parts)} layers right" + (
+            f", {follow} of them by follow-through" if follow else "")
     mistake = None if fraction >= 1 else _diagnose(entry, given)
     status = (QuestionStatus.CORRECT if fraction >= 1 else
               QuestionStatus.INCORRECT if fraction <= 0 else QuestionStatus.PARTIAL)
@@ -131,14 +131,14 @@ def _feedback(status: QuestionStatus, detail: str, mistake: str | None,
               parts: list[Part]) -> str:
     """The safe feedback, plus the comparison's detail (which may state expected values)."""
     safe = _safe_feedback(status, mistake, parts)
-    if status is QuestionStatus.CORRECT or not detail:
-        return safe
+    if status is QuestionStatus.CORRECT or not detail or (mistake and not parts):
+        return safe         # a named mistake says more than "not equal"
     return f"{safe} {detail[0].upper()}{detail[1:]}" + ("" if detail.endswith(".") else ".")
 
 
 def _safe_feedback(status: QuestionStatus, mistake: str | None, parts: list[Part]) -> str:
     """Feedback that never states an expected value, for `grade check` at `correctness`."""
-    notes = [f"{p.label}: {p.note}" for p in parts if p.note]
+    notes = [f"{p.label}: {p.note}" for p in parts if p.note and p.note != mistake]
     if status is QuestionStatus.CORRECT:
         return "Correct." + (" " + "; ".join(notes) + "." if notes else "")
     lines = [f"Looks like {mistake}."] if mistake else []
@@ -213,7 +213,7 @@ def with_log_evidence(result: ClaimResult, claim: Claim, spec: dict, folder: Pat
     if verdict is None:
         return result
     integrity.append(IntegrityCheck(f"claim {claim.id}: log", verdict.status, verdict.text))
-    for warning in verdict.warnings:
+    for warning in dict.fromkeys(w for w in verdict.warnings if w != verdict.text):
         integrity.append(IntegrityCheck(f"claim {claim.id}: log", CheckStatus.WARN, warning))
     svg = plots.curves_svg(verdict.curves, title=f"{log_name}") if verdict.curves else ""
     return replace(result, log_verdict=verdict.text, curves=list(verdict.curves), curves_svg=svg)

@@ -422,10 +422,8 @@ def print_terminal(result: Result, console: Console | None = None, *,
             row = [_text(q.id), _text(q.kind), _text(status, _STATUS_STYLE.get(status, ""))]
             if vis.scores:
                 row.append(_text(f"{fmt_points(q.score)} / {fmt_points(q.max_score)}"))
-            line = feedback_line(q, vis)
-            if vis.answers and q.mistake:
-                line = f"{line} (mistake: {q.mistake})".strip()
-            row.append(_text(line))
+            # the grader's feedback already names a recognised mistake
+            row.append(_text(feedback_line(q, vis)))
             table.add_row(*row)
         console.print(table)
     if result.claims:
