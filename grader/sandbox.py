@@ -270,6 +270,10 @@ class Sandbox:
         outcome.stdout, outcome.stderr = out.text(), err.text()
         outcome.wall_s = time.monotonic() - start
         outcome.degraded = self.degraded
+        if not outcome.ok and outcome.error.endswith("before returning a result"):
+            last = next((l for l in reversed(outcome.stderr.splitlines()) if l.strip()), "")
+            if last:
+                outcome.error += f"; last stderr line: {last.strip()[:200]}"
         if not outcome.ok and not outcome.error.strip():
             outcome.error = "failed without a message"
         return outcome
@@ -339,21 +343,21 @@ class Sandbox:
         if reply.overflow:
             return Outcome(False, f"the reply exceeded {limits.reply_bytes:,} bytes")
         data = bytes(reply.data)
-        head, _, body = data.partition(b"\n")
-        try:
-            header = json.loads(head) if head else None
-        except ValueError:
-            header = None
-        if not isinstance(header, dict) or header.get("token") != token:
-            return Outcome(False, _death(proc.returncode, timed_out, limits))
-        meta = header.get("meta") if isinstance(header.get("meta"), dict) else {}
-        if not header.get("ok"):
-            return Outcome(False, str(header.get("error", ""))[:500], meta)
-        try:
-            arrays = _arrays(header.get("arrays", []), body)
-        except (ValueError, TypeError) as e:
-            return Outcome(False, f"malformed reply: {e}", meta)
-        return Outcome(True, "", meta, arrays)
+        mark = b"\n" + token.encode() + b" "
+        at = data.find(mark)
+        while at >= 0:      # the first well-formed frame; garbage the student wrote is skipped
+            head, _, body = data[at + len(mark):].partition(b"\n")
+            try:
+                header = json.loads(head)
+                if isinstance(header, dict):
+                    meta = header.get("meta") if isinstance(header.get("meta"), dict) else {}
+                    if not header.get("ok"):
+                        return Outcome(False, str(header.get("error", ""))[:500], meta)
+                    return Outcome(True, "", meta, _arrays(header.get("arrays", []), body))
+            except (ValueError, TypeError):
+                pass
+            at = data.find(mark, at + 1)
+        return Outcome(False, _death(proc.returncode, timed_out, limits))
 
 
 def _arrays(specs: list, body: bytes) -> dict[str, np.ndarray]:
@@ -367,6 +371,8 @@ def _arrays(specs: list, body: bytes) -> dict[str, np.ndarray]:
         arrays[str(name)] = np.frombuffer(body, dtype=np.dtype(dtype).newbyteorder("<"),
                                           count=int(np.prod(shape)), offset=at).reshape(shape)
         at += n
+    if at != len(body):
+        raise ValueError("the reply's length does not match its header")
     return arrays
 
 

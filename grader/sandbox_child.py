@@ -3,7 +3,7 @@
 Run as a plain script (`python -I sandbox_child.py`), importing only the standard library, numpy,
 torch and safetensors: the grader package is not visible in the sandbox. The request arrives as
 JSON on stdin; the reply goes to the inherited file descriptor named in the request, as one JSON
-header line (carrying the parent's random token) followed by raw little-endian arrays. stdout and
+header line (after the parent's random token) followed by raw little-endian arrays. stdout and
 stderr belong to the student's code and are only shown, never parsed.
 
 No labels come in: classification returns the logits, language models the log-probability of
@@ -35,20 +35,24 @@ def main() -> None:
     meta: dict = {"notes": []}
     try:
         arrays = run(request, meta)
-        header = {"token": request["token"], "ok": True, "meta": meta,
+        header = {"ok": True, "meta": meta,
                   "arrays": [[k, str(a.dtype), list(a.shape)] for k, a in arrays.items()]}
-        reply.write(json.dumps(header).encode() + b"\n")
+        reply.write(_frame(request["token"], header))
         for a in arrays.values():
             reply.write(a.tobytes())
     except BaseException as e:   # SystemExit from student code too: it is a failure to report
         detail = str(e) if isinstance(e, Failure) else _one_line(e)
-        reply.write(json.dumps({"token": request["token"], "ok": False, "error": detail,
-                                "meta": meta}).encode() + b"\n")
+        reply.write(_frame(request["token"], {"ok": False, "error": detail, "meta": meta}))
         traceback.print_exc()
     reply.flush()
     reply.close()
     sys.stdout.flush()
     os._exit(0)      # skip interpreter teardown: student atexit hooks get no say
+
+
+def _frame(token: str, header: dict) -> bytes:
+    """`\\n<token> <json>\\n`: whatever the student's code wrote to the pipe before is skipped."""
+    return b"\n" + token.encode() + b" " + json.dumps(header).encode() + b"\n"
 
 
 def _one_line(e: BaseException) -> str:
@@ -131,13 +135,12 @@ def _load_checkpoint(ckpt: str):
                 raise Failure(f"checkpoint {ckpt} is not readable safetensors: {e}") from None
     try:
         return torch.load(ckpt, map_location="cpu", weights_only=True)
-    except Exception as first:
+    except Exception:
         # A whole pickled nn.Module needs full unpickling; it is only ever done in here.
         try:
             return torch.load(ckpt, map_location="cpu", weights_only=False)
         except Exception as e:
-            raise Failure(f"checkpoint {ckpt} cannot be loaded: {_one_line(e)} "
-                          f"(safe load: {str(first).splitlines()[0][:120]})") from None
+            raise Failure(f"checkpoint {ckpt} cannot be loaded: {_one_line(e)}") from None
 
 
 def _is_state(d) -> bool:
