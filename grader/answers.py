@@ -96,7 +96,7 @@ SUPERSCRIPT_RUN = re.compile("[⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺]+")
 
 # Applied after NFKC (which already folds full-width （），；［］ digits and subscripts).
 UNICODE_MATH: tuple[tuple[str, str], ...] = (
-    ("ᵀ", "^T"), ("×", "*"), ("✕", "*"), ("⨯", "*"), ("∗", "*"), ("·", "*"), ("⋅", "*"),
+    ("×", "*"), ("✕", "*"), ("⨯", "*"), ("∗", "*"), ("·", "*"), ("⋅", "*"),
     ("∙", "*"), ("•", "*"), ("÷", "/"), ("⁄", "/"), ("∕", "/"), ("−", "-"), ("–", "-"),
     ("—", "-"), ("π", "pi"), ("σ", "sigma"), ("≈", "≈"), ("≃", "≈"), ("≅", "≈"), ("∼", "≈"),
     ("⊤", "T"),
@@ -223,6 +223,7 @@ def _text(raw: Any, what: str) -> str:
 
 def _ascii_math(text: str) -> str:
     """Unicode, full-width and LaTeX notation rewritten as plain ASCII math."""
+    text = text.replace("ᵀ", "^T")                 # NFKC would make W_hhᵀ the name W_hhT
     text = SUPERSCRIPT_RUN.sub(lambda m: "^(" + m.group().translate(SUPERSCRIPTS) + ")", text)
     text = unicodedata.normalize("NFKC", text)      # full-width （，） and subscripts ₀₁
     for old, new in UNICODE_MATH:
@@ -396,8 +397,8 @@ def _check_power(node: ast.BinOp, raw: Any) -> None:
         return
     limit = MAX_EXPONENT if base is not None else MAX_SYMBOLIC_EXPONENT
     digits = abs(exponent) * math.log10(abs(base)) if base and math.isfinite(base) else 0.0
-    if abs(exponent) > limit or digits > MAX_DIGITS or (base is not None
-                                                        and math.isinf(base) and abs(exponent) > 1):
+    overflowed = base is not None and math.isinf(base) and abs(exponent) > 1
+    if abs(exponent) > limit or digits > MAX_DIGITS or overflowed:
         raise AnswerParseError(f"{_show(raw)} has an exponent too large to compute")
 
 
@@ -450,7 +451,7 @@ def _apply(op: ast.operator, a: float, b: float) -> float:
 def _number_text(raw: Any) -> str:
     """The part of a written number that is the number: `= 896 params` -> `896`."""
     text = " ".join(_ascii_math(_text(raw, "a number")).split())
-    text = re.split(r"=|≈", text)[-1].strip()       # `3*3*3*32+32 = 896`: the last value
+    text = re.split(r"=|≈", text)[-1].strip().lstrip("~")    # `... = 896`: the last value
     text = LEADING_LABEL.sub("", text)
     text = text.removesuffix("%").strip()           # accuracies are in percent already
     if (words := TRAILING_WORDS.search(text)) and words.group(1).strip() not in \
@@ -487,8 +488,12 @@ def _number(raw: Any) -> float:
     if isinstance(raw, (int, float)) and not isinstance(raw, bool):
         return _finite(_as_float(raw), raw)
     value = _exact_number(raw)
-    try:
-        result = complex(value.evalf(20))
+    try:        # evalf of exp(exp(exp(10))) can take long or overflow
+        result = _within(PARSE_SECONDS, lambda: complex(value.evalf(20)))
+    except _TooSlow:
+        raise AnswerParseError(f"{_show(raw)} is too complex to check") from None
+    except OverflowError:
+        raise AnswerParseError(f"{_show(raw)} is not a finite number") from None
     except (TypeError, ValueError):
         raise AnswerParseError(f"{_show(raw)} is not a number") from None
     if abs(result.imag) > 1e-12 * max(1.0, abs(result.real)):
@@ -709,6 +714,9 @@ def _matrix_expression(raw: Any) -> str:
     text = _ascii_math(_text(raw, "a matrix expression")).replace("@", "*")
     text = text.split("=")[-1].strip()
     tokens = _matrix_tokens(text, raw)
+    for (kind, value), after in zip(tokens, tokens[1:] + [("end", "")]):
+        if value in MATRIX_FUNCTIONS and after != ("op", "("):
+            raise AnswerParseError(f"{_show(raw)}: {value} needs parentheses, as in {value}(...)")
     normalized = _join_matrix_tokens(_implicit_products(_transposes(tokens)))
     try:
         tree = ast.parse(normalized, mode="eval")
@@ -755,9 +763,7 @@ def _transposes(tokens: list[tuple[str, str]]) -> list[tuple[str, str]]:
         if token == ("name", "T") and len(out) >= 2 and out[-1] == ("op", "**") \
                 and out[-2][0] == "name":
             out[-2:] = [("name", "transpose"), ("op", "("), out[-2], ("op", ")")]
-        elif token == ("name", "T") and out[-1:] == [("op", "(")]:
-            out.append(token)           # `T(` stays and fails the name check below
-        else:
+        else:                           # a lone T fails the name check in _check_matrix_tree
             out.append(token)
     return out
 
@@ -797,9 +803,6 @@ def _check_matrix_tree(tree: ast.AST, raw: Any) -> None:
                 and len(node.args) == 1 and not node.keywords):
             raise AnswerParseError(f"{_show(raw)}: only tanh(...), relu(...), sigmoid(...), "
                                    "exp(...), diag(...), transpose(...) may be called")
-        if isinstance(node, ast.Name) and node.id in MATRIX_FUNCTIONS and not any(
-                isinstance(p, ast.Call) and p.func is node for p in ast.walk(tree)):
-            raise AnswerParseError(f"{_show(raw)}: {node.id} needs parentheses")
         if isinstance(node, ast.Name) and node.id == "T":
             raise AnswerParseError(f"{_show(raw)}: write a transpose as W_hh^T")
 
@@ -947,7 +950,7 @@ def _agree_numerically(a: sympy.Expr, b: sympy.Expr) -> bool | None:
         point = {s: sympy.Float(rng.uniform(0.3, 1.7)) for s in symbols}
         try:
             va, vb = complex(a.evalf(20, subs=point)), complex(b.evalf(20, subs=point))
-        except (TypeError, ValueError, ZeroDivisionError):
+        except (TypeError, ValueError, ZeroDivisionError, OverflowError):
             continue
         if not all(map(math.isfinite, (va.real, va.imag, vb.real, vb.imag))):
             continue
