@@ -12,6 +12,7 @@ log has no per-epoch train metric at all (the CIFAR tutorial and MNIST example p
 """
 from __future__ import annotations
 
+import functools
 import math
 import re
 import unicodedata
@@ -143,6 +144,7 @@ def _normalise(label: str) -> str:
     return re.sub(r"[\s_\-]+", " ", label.lower()).strip()
 
 
+@functools.lru_cache(maxsize=4096)   # a log repeats the same few labels on every line
 def _canonical(label: str, hint: str | None) -> tuple[str | None, bool]:
     """(canonical name or "lr"/"epoch" or None, whether the label says "best ...")."""
     text = _normalise(label)
@@ -180,7 +182,7 @@ def _hint(text: str) -> str | None:
 
 
 _LABEL_RE = r"[^\W\d][\w@\-]*(?:[ \t]+[^\W\d][\w@\-]*)*"
-_PAIR = re.compile(rf"(?P<label>{_LABEL_RE})\s*[:=]?\s*(?P<num>{_NUM})(?:\s*/\s*(?P<den>\d+))?"
+_PAIR = re.compile(rf"(?P<label>{_LABEL_RE})[\"']?\s*[:=]?\s*(?P<num>{_NUM})(?:\s*/\s*(?P<den>\d+))?"
                    rf"\s*(?P<pct>%)?(?:\s*\(\s*(?P<avg>{_NUM})\s*\))?", re.I)
 
 
@@ -211,6 +213,7 @@ def _pairs(text: str, running: bool = False) -> list[_Pair]:
 
 _EPOCH_RES = (
     re.compile(r"(?<![\w/\\.])(?:epoch|ep)\s*[:#]?\s*\[?\s*(\d+)\s*(?:(?:/|of)\s*(\d+))?\s*\]?", re.I),
+    re.compile(r"[\"']epoch[\"']\s*:\s*(\d+(?:\.\d+)?)()"),     # Hugging Face Trainer dicts
     re.compile(r"第\s*(\d+)\s*(?:/\s*(\d+)\s*)?(?:轮|个?epoch|次)", re.I),
     re.compile(r"轮次?\s*[:=]?\s*(\d+)(?:\s*/\s*(\d+))?"),
 )
@@ -224,7 +227,7 @@ _PLANNED_RES = (
 
 @dataclass(frozen=True)
 class _Epoch:
-    number: int
+    number: float       # an int when whole; Hugging Face logs fractional epochs
     planned: int | None
     span: tuple[int, int]
 
@@ -233,7 +236,9 @@ def _find_epoch(text: str) -> _Epoch | None:
     for rx in _EPOCH_RES:
         m = rx.search(text)
         if m:
-            return _Epoch(int(m.group(1)), int(m.group(2)) if m.group(2) else None, m.span())
+            number = float(m.group(1))
+            return _Epoch(int(number) if number.is_integer() else number,
+                          int(m.group(2)) if m.group(2) else None, m.span())
     return None
 
 
@@ -278,14 +283,14 @@ def _progress(text: str) -> tuple[bool, float | None]:
 class _Collector:
     """Mutable state while reading one log; `finish()` turns it into a `LogSummary`."""
 
-    context: int | None = None
-    first_epoch: int | None = None
-    points: dict[int, dict[str, tuple[float, int]]] = field(default_factory=dict)
+    context: float | None = None
+    first_epoch: float | None = None
+    points: dict[float, dict[str, tuple[float, int]]] = field(default_factory=dict)
     pct: set[str] = field(default_factory=set)
-    conflicts: list[tuple[int, str, int, int]] = field(default_factory=list)
-    went_back: list[tuple[int, int, int]] = field(default_factory=list)
-    batch_last: dict[int, dict[str, float]] = field(default_factory=dict)
-    batch_done: set[int] = field(default_factory=set)
+    conflicts: list[tuple[float, str, int, int]] = field(default_factory=list)
+    went_back: list[tuple[float, float, int]] = field(default_factory=list)
+    batch_last: dict[float, dict[str, float]] = field(default_factory=dict)
+    batch_done: set[float] = field(default_factory=set)
     pending: list[tuple[str, float, int]] = field(default_factory=list)
     evaluations: list[tuple[str, float]] = field(default_factory=list)
     lrs: list[tuple[float, float]] = field(default_factory=list)
@@ -293,7 +298,7 @@ class _Collector:
     best_lines: list[tuple[int, str]] = field(default_factory=list)
     csv: tuple[str, list[str | None]] | None = None     # (separator, column -> canonical)
 
-    def at_epoch(self, epoch: int, planned: int | None = None, lineno: int = 0) -> None:
+    def at_epoch(self, epoch: float, planned: int | None = None, lineno: int = 0) -> None:
         if self.first_epoch is None:
             self.first_epoch = epoch
         if self.context is not None and epoch < self.context:
@@ -302,7 +307,7 @@ class _Collector:
         if planned:
             self.planned = planned
 
-    def record(self, epoch: int, pair: _Pair, lineno: int) -> None:
+    def record(self, epoch: float, pair: _Pair, lineno: int) -> None:
         if pair.name == "lr":
             self.lrs.append((epoch, pair.value))
             return
@@ -325,7 +330,7 @@ class _Collector:
             return
         self.record(self.context, pair, lineno)
 
-    def batch(self, epoch: int | None, frac: float | None, pairs: list[_Pair],
+    def batch(self, epoch: float | None, frac: float | None, pairs: list[_Pair],
               lineno: int, train: bool) -> None:
         if epoch is not None:
             self.at_epoch(epoch, None, lineno)
@@ -386,7 +391,8 @@ def _on_csv_row(m: re.Match[str], text: str, lineno: int, c: _Collector) -> bool
     if len(values) != len(names) or values[names.index("epoch")] is None:
         c.csv = None                                    # the table ended
         return False
-    epoch = int(values[names.index("epoch")])   # type: ignore[arg-type]
+    number = float(values[names.index("epoch")])   # type: ignore[arg-type]
+    epoch = int(number) if number.is_integer() else number
     c.at_epoch(epoch, None, lineno)
     for name, value in zip(names, values):
         if value is not None and name in (*CANONICAL, "lr"):
@@ -428,6 +434,12 @@ def _on_progress(m: re.Match[str], text: str, lineno: int, c: _Collector) -> boo
     return True
 
 
+def _on_run_summary(m: re.Match[str], text: str, lineno: int, c: _Collector) -> bool:
+    """Hugging Face's closing dict: its train_loss averages the whole run, no epoch's value."""
+    c.evaluations.extend((p.name, p.value) for p in _pairs(text) if p.name != "lr")
+    return True
+
+
 def _on_key_values(m: re.Match[str], text: str, lineno: int, c: _Collector) -> bool:
     epoch = _find_epoch(text)
     if _BEST_LINE.search(text):
@@ -462,6 +474,7 @@ RULES: tuple[_Rule, ...] = (
     _Rule("keras_step", re.compile(r"^\s*(\d+)/(\d+)\s+(?:\[[=>.]*\]|━+|-\s)"), _on_keras_step),
     _Rule("bracket_batch", re.compile(r"^\s*\[\s*(\d+)\s*,\s*(\d+)\s*\]"), _on_bracket_batch),
     _Rule("progress", re.compile(r"\d\s*/\s*\d|\d+%\||batch|iter|step", re.I), _on_progress),
+    _Rule("run_summary", re.compile(r"[\"']train_runtime[\"']"), _on_run_summary),
     _Rule("key_values", re.compile(r"\S"), _on_key_values),
 )
 
@@ -656,7 +669,7 @@ def _epochs_seen(c: _Collector) -> int:
         done |= {e for e in c.batch_last if e < max(c.batch_last)}
     if not done or c.first_epoch is None:
         return 0
-    return max(done) + (1 if c.first_epoch == 0 else 0)
+    return int(max(done)) + (1 if c.first_epoch == 0 else 0)
 
 
 def _lr_changes(lrs: list[tuple[float, float]]) -> list[tuple[float, float]]:

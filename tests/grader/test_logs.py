@@ -334,3 +334,17 @@ def test_read_log_gbk_and_utf16_logs(tmp_path: Path):
         path = tmp_path / f"{encoding}.log"
         path.write_bytes(text.encode(encoding))
         assert series(read_log(path), "test_acc") == [(1, 80.5), (2, 83.5)]
+
+
+def test_hugging_face_trainer_dicts_fractional_epochs():
+    s = parse_log(
+        "{'loss': 0.6931, 'grad_norm': 3.2, 'learning_rate': 4.5e-05, 'epoch': 0.5}\n"
+        "{'loss': 0.4512, 'grad_norm': 2.1, 'learning_rate': 4e-05, 'epoch': 1.0}\n"
+        "{'eval_loss': 0.4012, 'eval_accuracy': 0.8523, 'eval_runtime': 3.2, 'epoch': 1.0}\n"
+        "{'loss': 0.2512, 'grad_norm': 2.1, 'learning_rate': 2e-05, 'epoch': 2.0}\n"
+        "{'eval_loss': 0.3912, 'eval_accuracy': 0.8623, 'eval_runtime': 3.2, 'epoch': 2.0}\n"
+        "{'train_runtime': 120.5, 'train_loss': 0.42, 'epoch': 2.0}\n")
+    assert series(s, "train_loss") == [(0.5, 0.6931), (1, 0.4512), (2, 0.2512)]
+    assert series(s, "val_acc") == [(1, 85.23), (2, 86.23)]
+    assert s.epochs_seen == 2 and s.warnings == []
+    assert [lr for _, lr in s.lr_changes] == [4.5e-05, 4e-05, 2e-05]
