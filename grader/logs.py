@@ -429,8 +429,12 @@ def _on_progress(m: re.Match[str], text: str, lineno: int, c: _Collector) -> boo
     if not is_batch:
         return False
     hint = _hint(rest)
-    c.batch(epoch.number if epoch else None, frac, _pairs(rest, running=True), lineno,
-            train=hint in (None, "train"))
+    pairs = _pairs(rest, running=True)
+    c.batch(epoch.number if epoch else None, frac, pairs, lineno, train=hint in (None, "train"))
+    if epoch is not None and frac is not None and frac >= 1.0:
+        for p in pairs:             # Lightning's closing bar carries the epoch's val metrics
+            if not p.name.startswith("train_") and p.name != "lr":
+                c.record(epoch.number, p, lineno)
     return True
 
 

@@ -348,3 +348,22 @@ def test_hugging_face_trainer_dicts_fractional_epochs():
     assert series(s, "val_acc") == [(1, 85.23), (2, 86.23)]
     assert s.epochs_seen == 2 and s.warnings == []
     assert [lr for _, lr in s.lr_changes] == [4.5e-05, 4e-05, 2e-05]
+
+
+def test_keras3_bars_and_lightning_closing_bars():
+    keras3 = ("Epoch 1/2\n1563/1563 ━━━━━━━━━━━━━━━━━━━━ 12s 8ms/step - accuracy: 0.7150 - "
+              "loss: 0.8123 - val_accuracy: 0.6900 - val_loss: 0.9000\nEpoch 2/2\n"
+              "\r 200/1563 ━━━━━━━━━━━━━━━━━━━━ 10s 8ms/step - accuracy: 0.7 - loss: 0.8"
+              "\r1563/1563 ━━━━━━━━━━━━━━━━━━━━ 12s 8ms/step - accuracy: 0.7550 - loss: 0.7123 - "
+              "val_accuracy: 0.7100 - val_loss: 0.8500\n")
+    s = parse_log(keras3)
+    assert series(s, "train_loss") == [(1, 0.8123), (2, 0.7123)]
+    assert series(s, "val_acc") == [(1, 69.0), (2, 71.0)]
+    lightning = "".join(
+        f"Epoch {e}:  50%|█████     | 196/391 [00:15<00:15, 12.5it/s, v_num=0, train_loss=0.9]"
+        f"\rEpoch {e}: 100%|██████████| 391/391 [00:31<00:00, 12.5it/s, v_num=0, "
+        f"train_loss=0.5{e}, val_loss=0.6{e}, val_acc=0.8{e}]\n" for e in range(3))
+    s = parse_log(lightning)
+    assert series(s, "val_acc") == [(0, 80.0), (1, 81.0), (2, 82.0)]
+    assert series(s, "train_loss") == [(0, 0.5), (1, 0.51), (2, 0.52)]
+    assert s.epochs_seen == 3
