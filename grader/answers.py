@@ -127,12 +127,15 @@ NONFINITE_WORDS = re.compile(r"\b(?:nan|inf|infinity|oo)\b|∞", re.I)
 SHAPE_SEPARATOR = re.compile(r"\s*(?:[xX*,;]|\bby\b)\s*|\s+")
 BATCH_MARKERS = {"none", "n", "b", "?", "-1", "batch", "batch_size"}
 EMPTY_PARAMS = {"", "-", "--", "—", "0"}
+TORCHSUMMARY_ROW = re.compile(r"(\S+)\s+([\[(][^\])]*[\])])\s+([\d,\s]+|--|-)")
 
 # sympy names an expression may use; anything else is a plain symbol (`d_k`, `x`, `alpha`).
 _SAFE_FUNCTIONS: dict[str, Any] = {
     "sqrt": sympy.sqrt, "root": sympy.root, "exp": sympy.exp, "log": sympy.log,
     "ln": sympy.log, "sin": sympy.sin, "cos": sympy.cos, "tan": sympy.tan, "tanh": sympy.tanh,
-    "sinh": sympy.sinh, "cosh": sympy.cosh, "abs": sympy.Abs, "Abs": sympy.Abs,
+    "sinh": sympy.sinh, "cosh": sympy.cosh, "sech": sympy.sech, "csch": sympy.csch,
+    "coth": sympy.coth, "sec": sympy.sec, "csc": sympy.csc, "cot": sympy.cot,
+    "abs": sympy.Abs, "Abs": sympy.Abs,
     "max": sympy.Max, "min": sympy.Min, "Max": sympy.Max, "Min": sympy.Min,
 }
 _X = sympy.Symbol("_x")
@@ -687,8 +690,11 @@ def _table_rows(text: str) -> list[list[Any]]:
     for line in (ln.strip().strip("|") for ln in re.split(r"[\n;]", text)):
         if not line or re.fullmatch(r"[\s|:+=-]+", line):
             continue            # blank or a Markdown / ASCII-art rule
+        pasted = TORCHSUMMARY_ROW.fullmatch(line)
         if "|" in line or "\t" in line:
             cells = [c.strip() for c in re.split(r"[|\t]", line)]
+        elif pasted:            # torchsummary's own columns, pasted: `Conv2d-1  [-1, 6, 28, 28]  156`
+            cells = list(pasted.groups())
         else:
             cells = [c.strip() for c in _split_top(line, ",")]
             cells = cells[:2] + [",".join(cells[2:])]       # `conv1, (32,32,64), 1,792`
