@@ -1,5 +1,6 @@
 """Benchmark `grade batch` at class scale (run: `python -m bench.batch`; not a test).
 
+Each batch runs as `python -m grader.cli batch` in its own process, as a TA would run it.
 Measures, on a synthetic class made from the demo assignment (answer-only, answers.toml):
   - seconds per student for a first batch of 200 students, and for the unchanged re-run;
   - peak RSS (main process + workers) over 250 / 500 / 1000 students: it should stay flat.
@@ -15,7 +16,6 @@ import resource
 import shutil
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -73,35 +73,47 @@ def make_class(root: Path, n: int, assignment: Path, *, seed: int = 0,
     return folders
 
 
-def _children_rss_sampler(stop: threading.Event, peak: list[int]) -> None:
-    """Peak of (this process + its children) RSS, sampled from /proc every 50 ms."""
-    import os
-    me = os.getpid()
-    while not stop.is_set():
-        total = 0
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            try:
-                fields = stat.read_text().rsplit(")", 1)[1].split()
-                pid, ppid, rss_pages = int(stat.parent.name), int(fields[1]), int(fields[21])
-            except (OSError, IndexError, ValueError):
-                continue
-            if pid == me or ppid == me:
-                total += rss_pages * resource.getpagesize()
-        peak[0] = max(peak[0], total)
-        stop.wait(0.05)
+def _tree_rss(root_pid: int) -> int:
+    """RSS of a process and all its descendants (the batch's workers), from /proc."""
+    parent: dict[int, int] = {}
+    rss: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            pid = int(stat.parent.name)
+            parent[pid], rss[pid] = int(fields[1]), int(fields[21]) * resource.getpagesize()
+        except (OSError, IndexError, ValueError):
+            continue
+    total = 0
+    for pid in rss:
+        p = pid
+        while p and p != root_pid:
+            p = parent.get(p, 0)
+        if p == root_pid:
+            total += rss[pid]
+    return total
 
 
-def _timed_batch(root: Path, assignment: Path, jobs: int, out: Path) -> tuple[float, int, object]:
-    from grader.batch import run_batch
-    stop, peak = threading.Event(), [0]
-    sampler = threading.Thread(target=_children_rss_sampler, args=(stop, peak), daemon=True)
-    sampler.start()
+def _timed_batch(root: Path, assignment: Path, jobs: int, out: Path) -> tuple[float, int, dict]:
+    """`grade batch` as a TA runs it, in its own process; wall time, peak tree RSS, last run."""
+    import sqlite3
+    import subprocess
+    cmd = [sys.executable, "-m", "grader.cli", "batch", str(root), "--assignment",
+           str(assignment), "--jobs", str(jobs), "--out", str(out), "--json"]
     t0 = time.perf_counter()
-    outcome = run_batch(root, assignment, jobs=jobs, out=out, quiet=True)
+    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    peak = 0
+    while proc.poll() is None:
+        peak = max(peak, _tree_rss(proc.pid))
+        time.sleep(0.05)
     elapsed = time.perf_counter() - t0
-    stop.set()
-    sampler.join()
-    return elapsed, peak[0], outcome
+    if proc.returncode != 0:
+        raise SystemExit(f"grade batch failed: {proc.stderr.read().decode()[-2000:]}")
+    db = sqlite3.connect(root / ".grade" / "gradebook.sqlite")
+    cur = db.execute("SELECT graded, skipped, errors FROM runs ORDER BY id DESC LIMIT 1")
+    run = dict(zip(("graded", "skipped", "errors"), cur.fetchone()))
+    db.close()
+    return elapsed, peak, run
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -115,12 +127,12 @@ def main(argv: list[str] | None = None) -> int:
         assignment = answer_only_assignment(tmp / "assignment")
         root = tmp / "class"
         make_class(root, args.students, assignment)
-        first, rss, outcome = _timed_batch(root, assignment, args.jobs, tmp / "out")
-        again, _, outcome2 = _timed_batch(root, assignment, args.jobs, tmp / "out")
+        first, rss, _ = _timed_batch(root, assignment, args.jobs, tmp / "out")
+        again, _, run2 = _timed_batch(root, assignment, args.jobs, tmp / "out")
         n = args.students
         print(f"{n} students, --jobs {args.jobs}: first run {first:.2f} s "
               f"({1000 * first / n:.0f} ms/student; goal <= 100), unchanged re-run "
-              f"{again:.2f} s (goal <= 2 s; {outcome2.skipped} skipped), peak RSS "
+              f"{again:.2f} s (goal <= 2 s; {run2['skipped']} skipped), peak RSS "
               f"{rss / 2**20:.0f} MiB")
         for size in (int(s) for s in args.sizes.split(",") if s):
             big = tmp / f"class{size}"

@@ -26,8 +26,8 @@ import grader
 from grader.assignment import Assignment, find_assignment, load_assignment
 from grader.errors import GradebookError, GradeError
 from grader.gradebook import (ClaimKey, FileStamp, Gradebook, StudentKey, VerifierOutput,
-                              assignment_hash, claim_spec_hash, files_hash, sha256_text,
-                              stamp_files)
+                              assignment_hash, claim_spec_hash, files_hash, result_to_json,
+                              sha256_text, stamp_files)
 from grader.results import ClaimResult, IntegrityCheck, Result
 from grader.submission import ANSWER_FILES, load_submission
 
@@ -430,13 +430,30 @@ def run_batch(root: Path, assignment_path: Path | None = None, *, jobs: int | No
         ordered = sorted(results.items(), key=lambda kv: (kv[1].student, kv[0].name))
         final = [r for _, r in ordered]
         book.finish_run(graded, skipped, sum(r.error is not None for r in final))
-    from grader import classpage, exports
-    out.mkdir(parents=True, exist_ok=True)
-    index = classpage.write_class_page(final, assignment, out)
-    grades_csv = exports.write_grades_csv(final, assignment, out / "grades.csv")
-    canvas_csv = exports.write_canvas_csv(final, assignment, out / "canvas.csv")
+    index, grades_csv, canvas_csv = write_outputs(final, assignment, out)
     return BatchOutcome(final, graded, skipped, out, db_path, index, grades_csv, canvas_csv,
                         time.monotonic() - t0)
+
+
+def write_outputs(results: list[Result], assignment: Assignment,
+                  out: Path) -> tuple[Path, Path, Path]:
+    """index.html, grades.csv and canvas.csv; not rewritten when the class is unchanged (the
+    unchanged re-run then needs neither matplotlib nor pandas)."""
+    paths = (out / "index.html", out / "grades.csv", out / "canvas.csv")
+    digest = sha256_text(assignment_hash(assignment) + grader.__version__ + "".join(
+        result_to_json(r) for r in results))
+    marker = out / ".batch-outputs"
+    if all(p.is_file() for p in paths) and marker.is_file() \
+            and marker.read_text(encoding="utf-8") == digest:
+        return paths
+    from grader import classpage, exports
+    out.mkdir(parents=True, exist_ok=True)
+    marker.unlink(missing_ok=True)
+    classpage.write_class_page(results, assignment, out)
+    exports.write_grades_csv(results, assignment, paths[1])
+    exports.write_canvas_csv(results, assignment, paths[2])
+    marker.write_text(digest, encoding="utf-8")
+    return paths
 
 
 class _Planner:

@@ -138,22 +138,19 @@ _XMLNS = re.compile(r'\s+xmlns(:\w+)?="[^"]*"')
 def histogram_svg(scores: list[float], max_score: float) -> str:
     """Score histogram as inline SVG (no XML prologue, no namespace URLs)."""
     import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure     # not pyplot: no global state, faster import
     with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "class-page"}):
-        fig, ax = plt.subplots(figsize=(6.4, 2.6))
-        try:
-            top = max(max_score, max(scores, default=0.0), 1.0)
-            bins = min(20, max(5, int(top) if float(top).is_integer() else 10))
-            ax.hist(scores, bins=bins, range=(0, top), color="#4c72b0", edgecolor="white")
-            ax.set_xlabel("score")
-            ax.set_ylabel("students")
-            ax.spines[["top", "right"]].set_visible(False)
-            fig.tight_layout()
-            buf = io.StringIO()
-            fig.savefig(buf, format="svg", metadata={"Date": None})
-        finally:
-            plt.close(fig)
+        fig = Figure(figsize=(6.4, 2.6))
+        ax = fig.subplots()
+        top = max(max_score, max(scores, default=0.0), 1.0)
+        bins = min(20, max(5, int(top) if float(top).is_integer() else 10))
+        ax.hist(scores, bins=bins, range=(0, top), color="#4c72b0", edgecolor="white")
+        ax.set_xlabel("score")
+        ax.set_ylabel("students")
+        ax.spines[["top", "right"]].set_visible(False)
+        fig.tight_layout()
+        buf = io.StringIO()
+        fig.savefig(buf, format="svg", metadata={"Date": None})
     svg = buf.getvalue()
     svg = svg[svg.index("<svg"):]
     return _XMLNS.sub("", svg).replace("xlink:href", "href")
