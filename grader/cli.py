@@ -163,7 +163,7 @@ def log(file: Path, as_json: bool) -> None:
     from grader import logs
     summary = logs.read_log(file)
     if as_json:
-        print_json(refspec.summary_json(summary))
+        print_json(summary.to_json())
     else:
         logs.print_summary(summary)
 
