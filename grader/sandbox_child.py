@@ -113,6 +113,7 @@ def _import(code: str):
     if not os.path.isfile(path):
         raise Failure(f"code file {code} not found")
     name = os.path.splitext(os.path.basename(path))[0]
+    sys.path.insert(0, os.path.dirname(path))    # the submission's own helper modules
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module          # so pickled classes `model.Net` resolve

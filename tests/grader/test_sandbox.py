@@ -1,0 +1,45 @@
+"""Sandbox pieces that need no sandbox start: the scratch copy, the output buffers, the filter."""
+from __future__ import annotations
+
+import io
+import struct
+
+from grader.sandbox import _Tail, copy_submission, seccomp_program
+
+
+def test_copy_drops_links_out_and_keeps_links_in(tmp_path):
+    src, outside = tmp_path / "alice", tmp_path / "secret.txt"
+    (src / "sub").mkdir(parents=True)
+    outside.write_text("not yours")
+    (src / "model.py").write_text("x = 1\n")
+    (src / "sub" / "data.txt").write_text("mine")
+    (src / "inside").symlink_to(src / "sub" / "data.txt")
+    (src / "escape").symlink_to(outside)
+    (src / "dirlink").symlink_to(tmp_path)
+    dropped = copy_submission(src, tmp_path / "scratch")
+    scratch = tmp_path / "scratch"
+    assert (scratch / "model.py").read_text() == "x = 1\n"
+    assert (scratch / "inside").read_text() == "mine" and not (scratch / "inside").is_symlink()
+    assert not (scratch / "escape").exists() and "outside" in dropped["escape"]
+    assert not (scratch / "dirlink").exists() and "dirlink" in dropped
+
+
+def test_output_is_kept_bounded_head_and_tail():
+    tail = _Tail(io.BytesIO(b"A" * 1000 + b"B" * 100_000 + b"Z" * 1000), keep=2000)
+    text = tail.text()
+    assert text.startswith("A" * 1000) and text.endswith("Z" * 1000)
+    assert "100,000 bytes cut" in text and len(text) < 2100
+    assert _Tail(io.BytesIO(b"short"), keep=2000).text() == "short"
+
+
+def test_seccomp_program_is_whole_bpf_instructions():
+    program = seccomp_program()
+    if program is None:
+        return      # an architecture without a filter: the sandbox runs without one
+    assert len(program) % 8 == 0
+    codes = [struct.unpack("HBBI", program[i:i + 8]) for i in range(0, len(program), 8)]
+    # every jump lands inside the program, and it ends in a return
+    for at, (code, jt, jf, _) in enumerate(codes):
+        if code & 0x07 == 0x05:
+            assert at + 1 + max(jt, jf) < len(codes)
+    assert codes[-1][0] == 0x06
