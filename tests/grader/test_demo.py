@@ -109,3 +109,13 @@ def test_reports_are_written(tmp_path: Path) -> None:
     assert "softmax over columns instead of rows" in html
     assert (tmp_path / "bob.md").is_file()
     assert f"report: {tmp_path / 'bob.html'}" in result.stdout
+
+
+def test_report_shows_the_training_curve(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["run", str(ROOT / "submissions" / "alice"),
+                                       "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.stderr
+    html = (tmp_path / "alice.html").read_text(encoding="utf-8")
+    start = html.index('<figure class="curves"><svg')
+    svg = html[start:html.index("</svg>", start)]
+    assert svg.count("<path") > 10                      # drawn curves, not an empty frame
