@@ -23,12 +23,17 @@ REPO = Path(__file__).resolve().parent.parent
 DEMO = REPO / "assignments" / "demo" / "assignment.toml"
 
 
-def answer_only_assignment(dest: Path, source: Path = DEMO) -> Path:
-    """The demo assignment without its [[claim]] tables (nothing is re-run)."""
+def answer_only_assignment(dest: Path, source: Path = DEMO, *, light: bool = False) -> Path:
+    """The demo assignment without its [[claim]] tables (nothing is re-run); `light` also
+    drops the whole-network questions, whose key takes seconds to compute (for tests)."""
     text = source.read_text(encoding="utf-8")
     cut = text.find("[[claim]]")
     if cut >= 0:
         text = text[:cut]
+    if light:
+        head, *blocks = text.split("\n[[question]]")
+        text = "\n[[question]]".join(
+            [head] + [b for b in blocks if 'kind = "model.summary"' not in b])
     dest.mkdir(parents=True, exist_ok=True)
     path = dest / "assignment.toml"
     path.write_text(text, encoding="utf-8")

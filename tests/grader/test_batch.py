@@ -44,7 +44,7 @@ def slow(folder, assignment, options, **kw):
 @pytest.fixture
 def klass(tmp_path: Path) -> Path:
     """tmp/assignments/demo (the demo without claims) and tmp/class with 6 students."""
-    answer_only_assignment(tmp_path / "assignments" / "demo")
+    answer_only_assignment(tmp_path / "assignments" / "demo", light=True)
     make_class(tmp_path / "class", 6, tmp_path / "assignments" / "demo" / "assignment.toml")
     return tmp_path / "class"
 
@@ -73,7 +73,7 @@ def graded_at(db: Path) -> dict[str, str]:
 
 
 def test_class_of_200_then_unchanged_rerun_skips_everyone(tmp_path: Path) -> None:
-    assignment = answer_only_assignment(tmp_path / "assignments" / "demo")
+    assignment = answer_only_assignment(tmp_path / "assignments" / "demo", light=True)
     root = tmp_path / "class"
     make_class(root, 200, assignment)
     out = tmp_path / "out"
@@ -189,7 +189,7 @@ def test_a_second_batch_on_the_same_gradebook_is_refused(klass: Path, helpers: P
     script = ("import sys; from pathlib import Path; from grader.batch import run_batch; "
               "from batch_helpers import slow; "
               "run_batch(Path(sys.argv[1]), jobs=1, quiet=True, grade=slow)")
-    env = dict(os.environ, PYTHONPATH=f"{helpers}{os.pathsep}{REPO}", SLOW_GRADE_S="1.5")
+    env = dict(os.environ, PYTHONPATH=f"{helpers}{os.pathsep}{REPO}", SLOW_GRADE_S="0.8")
     proc = subprocess.Popen([sys.executable, "-c", script, str(klass)], cwd=helpers, env=env,
                             stderr=subprocess.PIPE)
     lock = db.with_name(db.name + ".lock")
