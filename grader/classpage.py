@@ -133,6 +133,7 @@ def _claim_stats(cid: str, ok: list[Result]) -> ClaimStats:
 # --- the histogram -----------------------------------------------------------------------------
 
 _XMLNS = re.compile(r'\s+xmlns(:\w+)?="[^"]*"')
+_METADATA = re.compile(r"<metadata>.*?</metadata>", re.DOTALL)
 
 
 def histogram_svg(scores: list[float], max_score: float) -> str:
@@ -153,7 +154,7 @@ def histogram_svg(scores: list[float], max_score: float) -> str:
         fig.savefig(buf, format="svg", metadata={"Date": None})
     svg = buf.getvalue()
     svg = svg[svg.index("<svg"):]
-    return _XMLNS.sub("", svg).replace("xlink:href", "href")
+    return _XMLNS.sub("", _METADATA.sub("", svg)).replace("xlink:href", "href")
 
 
 # --- rendering ---------------------------------------------------------------------------------
