@@ -299,6 +299,9 @@ class Sandbox:
             for dev in sorted(Path("/dev").glob("nvidia*")):
                 cmd += ["--dev-bind", str(dev), str(dev)]
             cmd += ["--ro-bind-try", "/sys", "/sys"]
+            for lib in _cuda_library_dirs():       # the driver's libcuda lives outside /usr here
+                cmd += ["--ro-bind-try", lib, lib]
+            cmd += ["--setenv", "LD_LIBRARY_PATH", ":".join(_cuda_library_dirs())]
         cmd += ["--ro-bind", str(CHILD), INSIDE_CHILD,
                 "--bind", str(scratch), INSIDE_WORK, "--chdir", INSIDE_WORK]
         if inputs is not None:
@@ -405,3 +408,10 @@ def _warn_degraded() -> None:
         print("warning: bubblewrap (bwrap) not found: student code runs WITHOUT filesystem "
               "isolation (rlimits and a no-fork filter only); install bubblewrap",
               file=sys.stderr)
+
+
+def _cuda_library_dirs() -> list[str]:
+    """Where the NVIDIA driver's user-space libraries are: LD_LIBRARY_PATH and the usual mounts."""
+    dirs = [d for d in os.environ.get("LD_LIBRARY_PATH", "").split(":") if d]
+    dirs += ["/usr/local/nvidia/lib64", "/usr/local/nvidia/lib", "/usr/local/cuda/lib64"]
+    return [d for d in dict.fromkeys(os.path.realpath(d) for d in dirs) if os.path.isdir(d)]
