@@ -43,7 +43,7 @@ GradeFn = Callable[..., Result]  # grading.grade_folder's signature
 def find_students(root: Path, skip: Iterable[Path] = ()) -> list[Path]:
     """Direct subfolders of ROOT holding answers.toml / answers.json, hidden ones left out."""
     if not root.is_dir():
-        raise GradeError(f"{root}: no such folder" if not root.exists() else f"{root}: not a folder")
+        raise GradeError(f"{root}: " + ("not a folder" if root.exists() else "no such folder"))
     skipped = {p.resolve() for p in skip}
     return sorted(
         (p for p in root.iterdir()
@@ -238,6 +238,7 @@ def run_local(jobs: list[Job], setup: Setup, n_workers: int,
                     if done is not None:
                         on_done(done)
                         if w.job is not None:           # the worker is gone: replace it
+                            w.stop(kill=True)
                             w.job = None
                             workers[i] = _Worker(ctx, setup)
     finally:
