@@ -373,6 +373,7 @@ class _Plan:
     files_hash: str
     claim_keys: dict[str, ClaimKey]
     stored: Result | None = None
+    stored_json: str = ""
 
 
 def run_batch(root: Path, assignment_path: Path | None = None, *, jobs: int | None = None,
@@ -404,6 +405,7 @@ def run_batch(root: Path, assignment_path: Path | None = None, *, jobs: int | No
         todo += [Job(p.folder, render=p.stored) for p in plans.values()
                  if p.stored is not None and planner.page_missing(p.stored)]
         results: dict[Path, Result] = {p.folder: p.stored for p in plans.values() if p.stored}
+        texts = {p.folder: p.stored_json for p in plans.values() if p.stored}
         skipped = len(results)
         book.start_run(assignment, planner.a_hash)
         graded = 0
@@ -416,10 +418,12 @@ def run_batch(root: Path, assignment_path: Path | None = None, *, jobs: int | No
                 plan = plans[done.folder]
                 result = replace(done.result, student=done.result.student or done.folder.name)
                 if done.store:
-                    book.record(done.folder.name, planner.key(plan, result), result,
-                                plan.stamps, {cid: (plan.claim_keys[cid], output)
-                                              for cid, output in done.verified.items()
-                                              if cid in plan.claim_keys})
+                    texts[done.folder] = book.record(
+                        done.folder.name, planner.key(plan, result), result, plan.stamps,
+                        {cid: (plan.claim_keys[cid], output)
+                         for cid, output in done.verified.items() if cid in plan.claim_keys})
+                else:
+                    texts[done.folder] = result_to_json(result)
                 results[done.folder] = result
                 graded += 1
                 advance(result.error is not None)
@@ -430,19 +434,20 @@ def run_batch(root: Path, assignment_path: Path | None = None, *, jobs: int | No
                 run_local(todo, setup, n_workers, on_done)
         ordered = sorted(results.items(), key=lambda kv: (kv[1].student, kv[0].name))
         final = [r for _, r in ordered]
+        digest = sha256_text(planner.a_hash + grader.__version__
+                             + "".join(texts[f] for f, _ in ordered))
         book.finish_run(graded, skipped, sum(r.error is not None for r in final))
-    index, grades_csv, canvas_csv = write_outputs(final, assignment, out)
+    index, grades_csv, canvas_csv = write_outputs(final, assignment, out, digest)
     return BatchOutcome(final, graded, skipped, out, db_path, index, grades_csv, canvas_csv,
                         time.monotonic() - t0)
 
 
-def write_outputs(results: list[Result], assignment: Assignment,
-                  out: Path) -> tuple[Path, Path, Path]:
-    """index.html, grades.csv and canvas.csv; not rewritten when the class is unchanged (the
-    unchanged re-run then needs neither matplotlib nor pandas)."""
+def write_outputs(results: list[Result], assignment: Assignment, out: Path,
+                  digest: str) -> tuple[Path, Path, Path]:
+    """index.html, grades.csv and canvas.csv; not rewritten when `digest` (of every result)
+    is the one they were written from (the unchanged re-run then needs neither matplotlib nor
+    pandas)."""
     paths = (out / "index.html", out / "grades.csv", out / "canvas.csv")
-    digest = sha256_text(assignment_hash(assignment) + grader.__version__ + "".join(
-        result_to_json(r) for r in results))
     marker = out / ".batch-outputs"
     if all(p.is_file() for p in paths) and marker.is_file() \
             and marker.read_text(encoding="utf-8") == digest:
@@ -492,7 +497,7 @@ class _Planner:
             stored = self.book.stored(folder.name)
             if stored is not None and stored.key == StudentKey(
                     fh, self.extra_hash(stored.student), self.a_hash, self.version):
-                plan.stored = stored.result
+                plan.stored, plan.stored_json = stored.result, stored.json
         return plan
 
     def _claim_keys(self, folder: Path, stamps: list[FileStamp]) -> dict[str, ClaimKey]:

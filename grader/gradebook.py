@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import fcntl
+import functools
 import hashlib
 import json
 import os
@@ -161,12 +162,15 @@ def verifier_from_json(text: str) -> VerifierOutput:
             [_decode(IntegrityCheck, c) for c in data["checks"]])
 
 
+_hints = functools.cache(typing.get_type_hints)    # slow, and asked once per record otherwise
+
+
 def _decode(tp: Any, data: Any) -> Any:
     """Rebuild dataclasses, enums, lists and tuples from `dataclasses.asdict` output."""
     if data is None:
         return None
     if dataclasses.is_dataclass(tp) and isinstance(tp, type):
-        hints = typing.get_type_hints(tp)
+        hints = _hints(tp)
         return tp(**{f.name: _decode(hints[f.name], data[f.name])
                      for f in dataclasses.fields(tp) if f.init and f.name in data})
     origin, args = typing.get_origin(tp), typing.get_args(tp)
@@ -203,6 +207,7 @@ class Stored:
     key: StudentKey
     student: str
     result: Result
+    json: str
 
 
 @dataclass(frozen=True)
@@ -327,7 +332,7 @@ class Gradebook:
             result = result_from_json(row[5])
         except (ValueError, KeyError, TypeError):   # written by another grader version
             return None
-        return Stored(StudentKey(*row[:4]), row[4], result)
+        return Stored(StudentKey(*row[:4]), row[4], result, row[5])
 
     def file_stamps(self, folder: str) -> dict[str, FileStamp]:
         rows = self._db.execute("SELECT path, size, mtime_ns, sha256 FROM file_hashes "
@@ -355,15 +360,15 @@ class Gradebook:
     # -- writing: one transaction per student ---------------------------------------------------
 
     def record(self, folder: str, key: StudentKey, result: Result, stamps: list[FileStamp],
-               verified: dict[str, tuple[ClaimKey, VerifierOutput]]) -> None:
-        """Commit one student's result atomically: all of its rows or none."""
-        db, now = self._db, _now()
+               verified: dict[str, tuple[ClaimKey, VerifierOutput]]) -> str:
+        """Commit one student's result atomically (all of its rows or none); its JSON."""
+        db, now, text = self._db, _now(), result_to_json(result)
         db.execute("BEGIN IMMEDIATE")
         try:
             db.execute("INSERT OR REPLACE INTO students VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                        (folder, result.student, key.files_hash, key.extra_hash,
                         key.assignment_hash, key.grader_version, self.run_id or 0, now,
-                        result.score, result.max_score, result.error, result_to_json(result)))
+                        result.score, result.max_score, result.error, text))
             db.execute("DELETE FROM question_results WHERE folder=?", (folder,))
             db.executemany(
                 "INSERT INTO question_results VALUES (?,?,?,?,?,?,?,?)",
@@ -377,6 +382,7 @@ class Gradebook:
         except BaseException:
             db.execute("ROLLBACK")
             raise
+        return text
 
     def _record_claims(self, folder: str, result: Result,
                        verified: dict[str, tuple[ClaimKey, VerifierOutput]], now: str) -> None:
