@@ -405,7 +405,8 @@ def run_batch(root: Path, assignment_path: Path | None = None, *, jobs: int | No
         todo += [Job(p.folder, render=p.stored) for p in plans.values()
                  if p.stored is not None and planner.page_missing(p.stored)]
         results: dict[Path, Result] = {p.folder: p.stored for p in plans.values() if p.stored}
-        texts = {p.folder: p.stored_json for p in plans.values() if p.stored}
+        # per student, a hash of the result's JSON: what the class outputs are written from
+        digests = {p.folder: sha256_text(p.stored_json) for p in plans.values() if p.stored}
         skipped = len(results)
         book.start_run(assignment, planner.a_hash)
         graded = 0
@@ -418,12 +419,13 @@ def run_batch(root: Path, assignment_path: Path | None = None, *, jobs: int | No
                 plan = plans[done.folder]
                 result = replace(done.result, student=done.result.student or done.folder.name)
                 if done.store:
-                    texts[done.folder] = book.record(
+                    text = book.record(
                         done.folder.name, planner.key(plan, result), result, plan.stamps,
                         {cid: (plan.claim_keys[cid], output)
                          for cid, output in done.verified.items() if cid in plan.claim_keys})
                 else:
-                    texts[done.folder] = result_to_json(result)
+                    text = result_to_json(result)
+                digests[done.folder] = sha256_text(text)
                 results[done.folder] = result
                 graded += 1
                 advance(result.error is not None)
@@ -435,7 +437,7 @@ def run_batch(root: Path, assignment_path: Path | None = None, *, jobs: int | No
         ordered = sorted(results.items(), key=lambda kv: (kv[1].student, kv[0].name))
         final = [r for _, r in ordered]
         digest = sha256_text(planner.a_hash + grader.__version__
-                             + "".join(texts[f] for f, _ in ordered))
+                             + "".join(digests[f] for f, _ in ordered))
         book.finish_run(graded, skipped, sum(r.error is not None for r in final))
     index, grades_csv, canvas_csv = write_outputs(final, assignment, out, digest)
     return BatchOutcome(final, graded, skipped, out, db_path, index, grades_csv, canvas_csv,

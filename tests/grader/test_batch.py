@@ -72,6 +72,7 @@ def graded_at(db: Path) -> dict[str, str]:
     return rows
 
 
+@pytest.mark.slow
 def test_class_of_200_then_unchanged_rerun_skips_everyone(tmp_path: Path) -> None:
     assignment = answer_only_assignment(tmp_path / "assignments" / "demo", light=True)
     root = tmp_path / "class"
@@ -138,6 +139,7 @@ def test_assignment_found_from_the_students_answers(klass: Path) -> None:
     assert all(r.error is None for r in outcome.results)
 
 
+@pytest.mark.slow
 def test_a_worker_that_dies_or_hangs_costs_only_its_student(klass: Path, helpers: Path) -> None:
     from batch_helpers import crash_or_hang
     t0 = time.monotonic()
@@ -151,6 +153,7 @@ def test_a_worker_that_dies_or_hangs_costs_only_its_student(klass: Path, helpers
     assert len([r for r in outcome.results if r.error is None]) == 4
 
 
+@pytest.mark.slow
 def test_kill_halfway_then_resume_loses_nothing(klass: Path, helpers: Path) -> None:
     make_class(klass, 14, klass.parent / "assignments" / "demo" / "assignment.toml", first=6)
     db = klass / ".grade" / "gradebook.sqlite"
@@ -185,6 +188,7 @@ def test_kill_halfway_then_resume_loses_nothing(klass: Path, helpers: Path) -> N
     assert con.execute("PRAGMA integrity_check").fetchone() == ("ok",)
 
 
+@pytest.mark.slow
 def test_a_second_batch_on_the_same_gradebook_is_refused(klass: Path, helpers: Path) -> None:
     db = klass / ".grade" / "gradebook.sqlite"
     script = ("import sys; from pathlib import Path; from grader.batch import run_batch; "

@@ -4,6 +4,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from bench.batch import answer_only_assignment, make_class
 from grader.batch import run_batch
 from grader.results import ClaimStatus
@@ -27,6 +29,7 @@ def verified_at(db: Path) -> dict[str, str]:
     return rows
 
 
+@pytest.mark.slow
 def test_rubric_edits_rerun_only_the_claims_they_touch(tmp_path: Path) -> None:
     asg = answer_only_assignment(tmp_path / "assignments" / "demo", light=True)
     text = asg.read_text() + CLAIM

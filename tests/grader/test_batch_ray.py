@@ -17,6 +17,7 @@ ray = pytest.importorskip("ray", reason="needs the `ray` package (pip install ra
 SOCKET_TAIL = len("/session_2026-01-01_00-00-00_000000_4194304/sockets/plasma_store")
 
 
+@pytest.mark.slow
 def test_ray(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     temp = tmp_path / "r"
     if len(str(temp)) + SOCKET_TAIL > 107:
