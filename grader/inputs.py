@@ -13,19 +13,28 @@ from grader.errors import GradeError
 MAX_BYTES = 2_000_000       # an answers or assignment file is a few KB; refuse pasted datasets
 
 
-def read_text(path: Path, error: type[GradeError]) -> str:
-    """The file's text, or `error` with a message naming the file and what is wrong."""
+def read_bytes(path: Path, error: type[GradeError], *, limit: int = MAX_BYTES,
+               label: str | None = None) -> bytes:
+    """A file's bytes, refusing a missing, oversized or empty file with a one-line `error`.
+
+    `label` is how messages name the file (default: its name)."""
+    label = label or path.name
     if not path.exists():
         raise error(f"{path}: no such file")
     if not path.is_file():
         raise error(f"{path}: not a file")
     size = path.stat().st_size
-    if size > MAX_BYTES:
-        raise error(f"{path.name}: {size:,} bytes is too large for this file "
-                    f"(limit {MAX_BYTES:,})")
+    if size > limit:
+        raise error(f"{label}: {size:,} bytes is too large for this file (limit {limit:,})")
     raw = path.read_bytes()
     if not raw.strip():
-        raise error(f"{path.name}: the file is empty")
+        raise error(f"{label}: the file is empty")
+    return raw
+
+
+def read_text(path: Path, error: type[GradeError]) -> str:
+    """The file's text, or `error` with a message naming the file and what is wrong."""
+    raw = read_bytes(path, error)
     if b"\x00" in raw:
         raise error(f"{path.name}: binary data (NUL bytes); expected UTF-8 text")
     try:

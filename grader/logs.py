@@ -24,6 +24,7 @@ from rich.console import Console
 from rich.table import Table
 
 from grader.errors import LogError
+from grader.inputs import read_bytes
 from grader.results import CheckStatus, Curve
 
 MAX_BYTES = 50 * 1024 * 1024
@@ -546,17 +547,7 @@ def read_log(path: Path) -> LogSummary:
 
 
 def _read_text(path: Path) -> str:
-    if not path.exists():
-        raise LogError(f"{path}: no such file")
-    if not path.is_file():
-        raise LogError(f"{path}: not a file")
-    size = path.stat().st_size
-    if size > MAX_BYTES:
-        raise LogError(f"{path}: {size / 2**20:.1f} MB is too large for a training log "
-                       f"(limit {MAX_BYTES // 2**20} MB)")
-    raw = path.read_bytes()
-    if not raw.strip():
-        raise LogError(f"{path}: the file is empty")
+    raw = read_bytes(path, LogError, limit=MAX_BYTES, label=str(path))
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         return raw.decode("utf-16", errors="replace")     # PowerShell's `>` writes UTF-16
     if b"\x00" in raw[:65536]:
