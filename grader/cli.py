@@ -57,7 +57,7 @@ def main() -> None:
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto",
               show_default=True, help="Where checkpoints are re-evaluated.")
 @click.option("--out", type=click.Path(path_type=Path), help="Folder for the HTML and Markdown "
-              "reports (default: FOLDER/.grade).")
+              "reports (default: ./reports).")
 @click.option("--gradescope", type=click.Path(path_type=Path),
               help="Also write Gradescope's results.json here.")
 @json_option
