@@ -104,9 +104,18 @@ def _parts(verdicts: tuple[bool, ...], given: Any, entry: KeyEntry) -> list[Part
     """Element verdicts as report rows (matrices row-major, lists in order)."""
     if not verdicts:
         return []
+    if entry.form is Form.TABLE:        # two verdicts a row: its shape, its parameter count
+        exp, giv = list(entry.answer), list(given)
+        return [Part(f"row {i // 2 + 1} {'shape' if i % 2 == 0 else 'params'}",
+                     _cell(exp, i), _cell(giv, i), ok) for i, ok in enumerate(verdicts)]
     exp, giv = _flat(entry.answer), _flat(given)
     return [Part(f"[{i + 1}]", exp[i] if i < len(exp) else None,
                  giv[i] if i < len(giv) else None, ok) for i, ok in enumerate(verdicts)]
+
+
+def _cell(rows: list, i: int) -> Any:
+    row = rows[i // 2] if i // 2 < len(rows) else None
+    return None if row is None else row[1 + i % 2]
 
 
 def _flat(value: Any) -> list:

@@ -71,7 +71,8 @@ def _diagnose(inp: Any, layers: list, outputs: list, layer_no: int, mine: Any) -
     if isinstance(right, list) and isinstance(mine, list) and len(mine) == 3 \
             and mine == [right[2], right[0], right[1]]:
         return "channels first (C×H×W) where H×W×C is asked"
-    for j, out in enumerate(outputs):
-        if j != layer_no - 1 and out == mine:
+    # the nearest layer first: a shape-keeping layer (relu) repeats its input's shape
+    for j in sorted(range(len(outputs)), key=lambda j: abs(j - (layer_no - 1))):
+        if j != layer_no - 1 and outputs[j] == mine:
             return f"the output of layer {j + 1}, not layer {layer_no}"
     return ""
