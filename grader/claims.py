@@ -12,6 +12,13 @@ or the dataset is not under the data root (the detail names the path looked for)
 the submission's code or checkpoint fails (crash, timeout, attack, keys that do not fit).
 Without a claimed `value`, the claim is verified iff the measurement meets the `target`.
 
+Warm start: a class is re-run through one verifier, which keeps `warm` sandboxes started ahead
+(`WarmPool`, grader/sandbox.py; default 2, `GRADE_WARM` or the `warm` argument, 0 turns it off):
+Python, torch and on CUDA the context are ready before the student is known, so a student costs
+little more than loading and evaluating the model. A pre-started sandbox is generic and empty
+until the student's files are copied in right before the request; it serves that one student and
+is killed. `warm_stats` counts how the re-runs started.
+
 Scoring: full points when verified and the measurement meets `target` (or there is none);
 verified below target earns `points · measured/target` (accuracy) or `points · target/measured`
 (perplexity, lower is better); refuted, error and unverifiable earn 0.
@@ -25,6 +32,7 @@ Extra keys of the assignment's [[claim]] table (`claim.options`):
     normalize        { mean = [...], std = [...] } used when the submission gives none
     batch_size       images per forward pass (default 500 on CPU, 1000 on CUDA)
     memory_mb        address-space limit of the re-run (default 8192; none on CUDA)
+    allow_tf32       false (default): strict fp32 on CUDA; TF32 can flip near-tie predictions
 """
 from __future__ import annotations
 
@@ -33,6 +41,8 @@ import os
 import shutil
 import tempfile
 import threading
+import weakref
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -42,10 +52,22 @@ import torch
 from grader.assignment import Claim
 from grader.datasets import (DatasetCache, DatasetInvalid, DatasetMissing, ImageSplit,
                              TextSplit, read_vocab)
+from grader.errors import GradeError
 from grader.results import CheckStatus, ClaimResult, ClaimStatus, IntegrityCheck
-from grader.sandbox import Limits, Outcome, Sandbox
+from grader.sandbox import Child, Limits, Outcome, Sandbox, WarmPool, copy_submission
 
 MAX_VOCAB_BYTES = 50 << 20
+DEFAULT_WARM = 2
+
+
+@dataclass(frozen=True)
+class WarmStats:
+    """How a verifier's re-runs started: `prestarted` ones came from the warm pool (`ready`:
+    its start-up had finished when the request came), `cold` ones were started on the spot."""
+
+    prestarted: int = 0
+    ready: int = 0
+    cold: int = 0
 
 
 class _Verdict(Exception):
@@ -65,18 +87,24 @@ def resolve_device(device: str) -> str:
 
 
 class ClaimVerifier:
-    """Re-runs claims; one per grading session, shared by every student of a class."""
+    """Re-runs claims; one per grading session, shared by every student of a class.
 
-    def __init__(self, data_root: Path | None = None, device: str = "auto") -> None:
+    `warm`: sandboxes kept started ahead (default `GRADE_WARM` or 2; 0: start each on demand)."""
+
+    def __init__(self, data_root: Path | None = None, device: str = "auto",
+                 warm: int | None = None) -> None:
         if data_root is None and os.environ.get("GRADE_DATA"):
             data_root = Path(os.environ["GRADE_DATA"])
         self.data_root = Path(data_root) if data_root is not None else None
         self.device = resolve_device(device)
+        self.warm = _warm_size(warm)
         self.cache = DatasetCache(self.data_root)
         self.sandbox = Sandbox()
         self._tmp = Path(tempfile.mkdtemp(prefix="grade-claims-"))
         self._inputs: dict[tuple, Path] = {}
         self._lock = threading.Lock()       # `grade batch --jobs N` may share one verifier
+        self._pool: WarmPool | None = None
+        self._stats = WarmStats()
 
     def __enter__(self) -> ClaimVerifier:
         return self
@@ -85,8 +113,46 @@ class ClaimVerifier:
         self.close()
 
     def close(self) -> None:
-        """Drop the decoded inputs; every sandboxed run has already ended."""
+        """Kill the idle pre-started sandboxes and drop the decoded inputs; every sandboxed run
+        has already ended."""
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.close()
         shutil.rmtree(self._tmp, ignore_errors=True)
+
+    @property
+    def warm_stats(self) -> WarmStats:
+        return self._stats
+
+    def prewarm(self) -> None:
+        """Start the warm pool now, before the first student (otherwise at the first re-run)."""
+        pool = self._warm_pool()
+        if pool is not None:
+            pool.fill()
+
+    def _warm_pool(self) -> WarmPool | None:
+        with self._lock:
+            if self.warm <= 0:
+                return None
+            if self._pool is not None and self._pool.sandbox is not self.sandbox:
+                self._pool.close()          # the sandbox was replaced (tests do): start afresh
+                self._pool = None
+            if self._pool is None:
+                self._pool = WarmPool(self.sandbox, self.device, self.warm, self._tmp)
+                weakref.finalize(self, WarmPool.close, self._pool)   # a verifier never closed
+            return self._pool
+
+    def _child(self) -> Child:
+        """The sandbox for one student: pre-started from the pool, or started now."""
+        pool = self._warm_pool()
+        return pool.take() if pool is not None else self.sandbox.start(self.device, self._tmp)
+
+    def _count(self, outcome: Outcome) -> None:
+        with self._lock:
+            s = self._stats
+            self._stats = WarmStats(s.prestarted + outcome.prestarted, s.ready + outcome.ready,
+                                    s.cold + (not outcome.prestarted))
 
     # ------------------------------------------------------------ verify
 
@@ -123,11 +189,12 @@ class ClaimVerifier:
         lm = claim.task == "language-model"
         split = self._text(claim, spec, folder) if lm else self._images(claim)
         inputs = self._inputs_file(split)
-        scratch = Path(tempfile.mkdtemp(prefix="run-", dir=self._tmp))
+        child = self._child()
         try:
-            outcome = self._run(claim, spec, folder, scratch, split, inputs, code, ckpt, checks)
+            outcome = self._run(claim, spec, folder, child, split, inputs, code, ckpt, checks)
         finally:
-            shutil.rmtree(scratch, ignore_errors=True)
+            child.kill()        # single use: whatever the student left dies with it
+        self._count(outcome)
         checks.extend(_integrity(claim, outcome, _claimed(spec)))
         if not outcome.ok:
             raise _Verdict(ClaimStatus.ERROR, outcome.error)
@@ -189,11 +256,13 @@ class ClaimVerifier:
 
     # ------------------------------------------------------------ run
 
-    def _run(self, claim: Claim, spec: dict, folder: Path, scratch: Path,
+    def _run(self, claim: Claim, spec: dict, folder: Path, child: Child,
              split: ImageSplit | TextSplit, inputs: Path, code: str | None, ckpt: str | None,
              checks: list[IntegrityCheck]) -> Outcome:
-        from grader.sandbox import copy_submission
-        dropped = copy_submission(folder, scratch)
+        """Put this student's files and the inputs into the child's (live-bound) folders, then
+        send the request: nothing of the student's is in the sandbox before this."""
+        dropped = copy_submission(folder, child.work)
+        child.place_inputs(inputs)
         if dropped:
             checks.append(IntegrityCheck(f"claim {claim.id}: submission copy", CheckStatus.WARN,
                                          "; ".join(f"{k}: {v}" for k, v in
@@ -207,7 +276,8 @@ class ClaimVerifier:
         if isinstance(split, ImageSplit):
             request["normalize"] = _normalize(spec.get("normalize") or opts.get("normalize"),
                                               split.images.shape[1])
-            request["inputs"] = {"shape": list(split.images.shape), "scale": split.scale}
+            request["inputs"] = {"shape": list(split.images.shape), "scale": split.scale,
+                                 "path": child.inputs_path}
             request["batch_size"] = int(opts.get("batch_size",
                                                  1000 if self.device == "cuda" else 500))
         else:
@@ -215,11 +285,24 @@ class ClaimVerifier:
             if layout not in ("seq-first", "batch-first"):
                 raise _Verdict(ClaimStatus.UNVERIFIABLE,
                                f"claim option layout = {layout!r} is not seq-first or batch-first")
-            request.update(inputs={"shape": [len(split.tokens)]}, layout=layout,
+            request.update(inputs={"shape": [len(split.tokens)], "path": child.inputs_path},
+                           layout=layout,
                            bptt=int(opts.get("bptt", 35)),
                            eval_batch_size=int(opts.get("eval_batch_size", 10)))
+        request["allow_tf32"] = bool(opts.get("allow_tf32", False))
         limits = Limits(wall_s=claim.timeout, memory_mb=int(opts.get("memory_mb", 8192)))
-        return self.sandbox.run(scratch, request, inputs, limits, self.device)
+        return child.serve(request, limits)
+
+
+def _warm_size(warm: int | None) -> int:
+    if warm is not None:
+        return max(0, int(warm))
+    raw = os.environ.get("GRADE_WARM", "").strip()
+    if not raw:
+        return DEFAULT_WARM
+    if not raw.isdigit():
+        raise GradeError(f"GRADE_WARM = {raw!r} is not a whole number of sandboxes (0 = off)")
+    return int(raw)
 
 
 # ---------------------------------------------------------------- judging

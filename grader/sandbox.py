@@ -1,29 +1,46 @@
-"""Running a submission's code in a box it cannot leave.
+"""Running a submission's code in a box it cannot leave, started before the submission is known.
 
-`Sandbox.run` starts `sandbox_child.py` under bubblewrap (`bwrap`):
+A `Child` is one sandboxed `sandbox_child.py`, started with `Sandbox.start(device, root)` under
+bubblewrap (`bwrap`):
 
 - namespaces: `--unshare-all` (user, pid, net, ipc, uts, cgroup), `--cap-drop ALL`,
   `--clearenv`, `--new-session`, `--die-with-parent`; the sandboxed uid is 1000, not root;
-- files: read-only binds of the interpreter prefix, the virtualenv, the child script and the
-  decoded inputs; a scratch COPY of the student's folder at /submission (read-write, the cwd);
-  a private tmpfs /tmp (also TMPDIR and HOME); nothing else of the host, so no sibling
-  submission, answer key or labels is visible;
+- files: read-only binds of the interpreter prefix, the virtualenv and the child script; an
+  EMPTY host scratch folder at /submission (read-write, the cwd) and an EMPTY host folder at
+  /data (read-only); a private tmpfs /tmp (also TMPDIR and HOME); nothing else of the host, so
+  no sibling submission, answer key or labels is visible;
 - processes: a seccomp filter (classic BPF handed to `bwrap --seccomp`) refuses fork, vfork
   and clone without CLONE_THREAD, so threads work and no process can be spawned. RLIMIT_NPROC
   would not do: the kernel never enforces it for (host) root, which is who runs the grader;
-- limits: RLIMIT_CPU, RLIMIT_AS (not on CUDA, whose driver maps tens of GB of address space),
-  RLIMIT_FSIZE, RLIMIT_NOFILE, no core files, and the wall clock (`timeout`); at the end the
-  whole process group is killed, and with it bwrap's pid namespace;
-- the reply comes back over a pipe whose write end is an inherited fd; its header carries a
-  random token sent on stdin. stdout and stderr are read into bounded buffers, never parsed.
+- limits: no core files from the start; RLIMIT_CPU (counted from the request: the start-up's
+  CPU time is added), RLIMIT_AS (not on CUDA, whose driver maps tens of GB of address space),
+  RLIMIT_FSIZE and RLIMIT_NOFILE are set by the child itself when its request arrives, before
+  any student file is read (a process may always lower its own limits, never raise them back);
+  the wall clock (`timeout`) counts from the request; at the end the whole process group is
+  killed, and with it bwrap's pid namespace.
 
-Without bwrap the child runs as a plain subprocess with the same rlimits and seccomp filter,
-under `unshare -n` when that works; `degraded` is set and a warning goes to stderr once.
+Warm start: the child imports torch (and on CUDA creates its context) and then blocks on stdin.
+Bind mounts are live views, so when a student comes the parent copies the student's files into
+the child's scratch folder and links the inputs into its /data, THEN writes the request; nothing
+student-specific exists in the box before that. Each child serves exactly one request and is
+then killed, never reused. `WarmPool` keeps `size` such children started and replaces each one
+handed out, from one long-lived thread: bwrap's `--die-with-parent` fires when the *thread*
+that started it ends.
+
+The reply comes back over a pipe whose write end is an inherited fd; its frame carries a random
+token sent with the request. The parent stops waiting as soon as the first well-formed frame is
+complete (not when the child has finished exiting, which with a CUDA context takes a while).
+stdout and stderr are read into bounded buffers, never parsed.
+
+Without bwrap the child runs as a plain subprocess with the same limits and seccomp filter,
+under `unshare -n` when that works, warm started the same way; `degraded` is set and a warning
+goes to stderr once.
 """
 from __future__ import annotations
 
 import ctypes
 import json
+import math
 import os
 import platform
 import resource
@@ -42,7 +59,9 @@ import numpy as np
 
 CHILD = Path(__file__).with_name("sandbox_child.py")
 INSIDE_WORK = "/submission"
+INSIDE_DATA = "/data"
 INSIDE_CHILD = "/grader/sandbox_child.py"
+INPUTS_NAME = "inputs.bin"
 ARRAY_DTYPES = {"float32", "float64", "int64"}
 
 _warned_degraded = False
@@ -58,6 +77,13 @@ class Limits:
     output_bytes: int = 32_768      # kept of stdout and of stderr each (head + tail)
     reply_bytes: int = 1 << 30
 
+    def for_child(self, device: str) -> dict:
+        """What the child applies to itself on its request (sandbox_child.apply_limits)."""
+        cpu = int(self.cpu_s or self.wall_s * (os.cpu_count() or 1) + 10)
+        memory = None if device.startswith("cuda") else self.memory_mb
+        return {"cpu_s": cpu, "memory_mb": memory, "file_mb": self.file_mb,
+                "open_files": self.open_files}
+
 
 @dataclass
 class Outcome:
@@ -69,8 +95,10 @@ class Outcome:
     arrays: dict[str, np.ndarray] = field(default_factory=dict)
     stdout: str = ""
     stderr: str = ""
-    wall_s: float = 0.0
+    wall_s: float = 0.0                     # from the request to the reply
     degraded: bool = False
+    prestarted: bool = False                # the child was started before this student came
+    ready: bool = False                     # ... and had finished starting up
 
 
 def bwrap_path() -> str | None:
@@ -168,7 +196,7 @@ def _seccomp_installer(program: bytes):
     return install
 
 
-# ---------------------------------------------------------------- running
+# ---------------------------------------------------------------- output and reply
 
 class _Tail:
     """Reads a stream to its end, keeping a bounded head and tail."""
@@ -196,22 +224,220 @@ class _Tail:
                 + self.tail.decode(errors="replace"))
 
 
-class _Reply:
-    """Reads the reply pipe, refusing more than `cap` bytes."""
+MAX_HEADER = 1 << 20
 
-    def __init__(self, fd: int, cap: int) -> None:
-        self.data, self.overflow, self.cap = bytearray(), False, cap
+
+class _Reply:
+    """Reads the reply pipe until the first well-formed frame is complete, the pipe closes or
+    more than `cap` bytes came, then sets `done`: the parent need not wait for the child to
+    finish exiting (a CUDA context takes a while to tear down)."""
+
+    def __init__(self, fd: int, cap: int, token: str) -> None:
+        self.data, self.overflow, self.complete, self.cap = bytearray(), False, False, cap
+        self.mark = b"\n" + token.encode() + b" "
+        self.done = threading.Event()
+        self._scan, self._end = 0, -1
         self.thread = threading.Thread(target=self._pump, args=(fd,), daemon=True)
         self.thread.start()
 
     def _pump(self, fd: int) -> None:
-        with os.fdopen(fd, "rb", buffering=0) as f:
-            while chunk := f.read(1 << 20):
-                if len(self.data) + len(chunk) > self.cap:
-                    self.overflow = True
-                    return
-                self.data += chunk
+        try:
+            with os.fdopen(fd, "rb", buffering=0) as f:
+                while chunk := f.read(1 << 20):
+                    if len(self.data) + len(chunk) > self.cap:
+                        self.overflow = True
+                        return
+                    self.data += chunk
+                    if self._frame_complete():
+                        self.complete = True
+                        return
+        finally:
+            self.done.set()
 
+    def _frame_complete(self) -> bool:
+        if self._end < 0:       # the header is searched once; then only the length counts
+            frame, self._scan = _find_frame(self.data, self.mark, self._scan)
+            if frame is None:
+                return False
+            self._end = frame[2]
+        return len(self.data) >= self._end
+
+
+def _find_frame(data: bytearray, mark: bytes, at: int = 0
+                ) -> tuple[tuple[dict, int, int] | None, int]:
+    """The first well-formed frame from `at` as (header, body start, body end), or None, and
+    where to search again once more data came (a header line still arriving is not skipped).
+    Garbage the student wrote into the pipe, even with the token, is skipped."""
+    at = data.find(mark, at)
+    while at >= 0:
+        start = at + len(mark)
+        nl = data.find(b"\n", start, start + MAX_HEADER)
+        if nl < 0 and len(data) - start < MAX_HEADER:
+            return None, at
+        if nl >= 0:
+            try:
+                header = json.loads(data[start:nl])
+                if isinstance(header, dict):
+                    return (header, nl + 1, nl + 1 + _body_bytes(header)), at
+            except (ValueError, TypeError):
+                pass
+        at = data.find(mark, at + 1)
+    return None, max(0, len(data) - len(mark) + 1)
+
+
+def _array_spec(spec: object) -> tuple[str, np.dtype, tuple[int, ...]]:
+    name, dtype, shape = spec       # type: ignore[misc]  (ValueError/TypeError when not 3)
+    if dtype not in ARRAY_DTYPES or not isinstance(shape, list) or not all(
+            isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in shape):
+        raise ValueError(f"array {name!r}: {dtype} {shape}")
+    return str(name), np.dtype(dtype).newbyteorder("<"), tuple(shape)
+
+
+def _body_bytes(header: dict) -> int:
+    if not header.get("ok"):
+        return 0
+    specs = [_array_spec(s) for s in header.get("arrays", [])]
+    return sum(math.prod(shape) * dtype.itemsize for _, dtype, shape in specs)
+
+
+def _arrays(specs: list, body: memoryview) -> dict[str, np.ndarray]:
+    arrays, at = {}, 0
+    for name, dtype, shape in map(_array_spec, specs):
+        count = math.prod(shape)
+        arrays[name] = np.frombuffer(body, dtype=dtype, count=count, offset=at).reshape(shape)
+        at += count * dtype.itemsize
+    return arrays
+
+
+def _outcome(proc: subprocess.Popen, reply: _Reply, timed_out: bool, limits: Limits) -> Outcome:
+    if reply.overflow:
+        return Outcome(False, f"the reply exceeded {limits.reply_bytes:,} bytes")
+    frame, _ = _find_frame(reply.data, reply.mark)
+    if frame is None or frame[2] > len(reply.data):
+        return Outcome(False, _death(proc.returncode, timed_out, limits))
+    header, start, end = frame
+    meta = header.get("meta") if isinstance(header.get("meta"), dict) else {}
+    if not header.get("ok"):
+        return Outcome(False, str(header.get("error", ""))[:500], meta)
+    return Outcome(True, "", meta, _arrays(header.get("arrays", []),
+                                           memoryview(reply.data)[start:end]))
+
+
+# ---------------------------------------------------------------- one child
+
+class Child:
+    """One sandboxed child: started before its student is known, it serves one request and is
+    killed. `work` (bound at /submission) and `data` (at /data) are its empty host folders."""
+
+    def __init__(self, sandbox: Sandbox, device: str, root: Path) -> None:
+        self.sandbox, self.device, self.prestarted = sandbox, device, False
+        self.name = "grade-child-" + secrets.token_hex(6)   # in its argv: findable in /proc
+        self.home = root / self.name
+        self.work, self.data = self.home / "work", self.home / "data"
+        self.work.mkdir(parents=True)
+        self.data.mkdir()
+        self._dead = False
+        seccomp_fd = sandbox._seccomp_fd()
+        self._read, write = os.pipe()
+        self._write_inside = write          # pass_fds keeps the number in the child
+        keep = [write] + ([seccomp_fd] if seccomp_fd is not None else [])
+        try:
+            self.proc = subprocess.Popen(
+                sandbox._command(self, seccomp_fd), stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=self.work,
+                start_new_session=True, close_fds=True, pass_fds=keep,
+                preexec_fn=sandbox._preexec(), env=sandbox._env(self.work))
+        except BaseException:
+            os.close(self._read)
+            shutil.rmtree(self.home, ignore_errors=True)
+            raise
+        finally:
+            for fd in keep:
+                os.close(fd)
+        keep_bytes = Limits().output_bytes
+        self._out = _Tail(self.proc.stdout, keep_bytes)   # drained from the start: a full
+        self._err = _Tail(self.proc.stderr, keep_bytes)   # pipe would stall the start-up
+
+    def alive(self) -> bool:
+        return not self._dead and self.proc.poll() is None
+
+    @property
+    def inputs_path(self) -> str:
+        """Where the child reads the inputs placed by `place_inputs`."""
+        if self.sandbox.bwrap:
+            return f"{INSIDE_DATA}/{INPUTS_NAME}"
+        return str(self.data / INPUTS_NAME)
+
+    def place_inputs(self, path: Path) -> None:
+        """Link (or copy) the decoded inputs into the child's read-only /data."""
+        try:
+            os.link(path, self.data / INPUTS_NAME)
+        except OSError:
+            shutil.copyfile(path, self.data / INPUTS_NAME)
+
+    def serve(self, request: dict, limits: Limits) -> Outcome:
+        """Send `request` (its files already in place), wait for the reply within `limits.wall_s`
+        counted from now, then kill the child: it serves nobody else."""
+        token = secrets.token_hex(16)
+        req = dict(request, token=token, result_fd=self._write_inside, device=self.device,
+                   limits=limits.for_child(self.device))
+        reply = _Reply(self._read, limits.reply_bytes, token)
+        self._read = -1                     # the reply thread closes it
+        start = time.monotonic()
+        try:
+            self.proc.stdin.write(json.dumps(req).encode())
+            self.proc.stdin.close()
+        except OSError:
+            pass        # the child died before reading; its status tells why
+        timed_out = not reply.done.wait(limits.wall_s)
+        if not timed_out and not reply.complete and not reply.overflow:
+            try:        # the pipe closed without a frame: the child died; why, its status says
+                self.proc.wait(timeout=max(0.0, limits.wall_s - (time.monotonic() - start)))
+            except subprocess.TimeoutExpired:
+                timed_out = True
+        self.kill()
+        reply.thread.join(timeout=5)
+        outcome = _outcome(self.proc, reply, timed_out, limits)
+        outcome.wall_s = time.monotonic() - start
+        outcome.stdout, outcome.stderr = self._out.text(), self._err.text()
+        outcome.degraded, outcome.prestarted = self.sandbox.degraded, self.prestarted
+        warm = outcome.meta.get("warm")
+        outcome.ready = self.prestarted and isinstance(warm, dict) and warm.get("ready") is True
+        _explain(outcome)
+        return outcome
+
+    def kill(self) -> None:
+        """Kill the child with its pid namespace and drop its folders; safe to call twice."""
+        if self._dead:
+            return
+        self._dead = True
+        _kill_group(self.proc)
+        try:
+            self.proc.stdin.close()
+        except OSError:
+            pass
+        if self._read >= 0:
+            os.close(self._read)
+            self._read = -1
+        shutil.rmtree(self.home, ignore_errors=True)
+
+    def wait_gone(self, timeout: float = 5.0) -> bool:
+        """Whether every process of the box has exited: they all held its stdout."""
+        self._out.thread.join(timeout)
+        return not self._out.thread.is_alive()
+
+
+def _explain(outcome: Outcome) -> None:
+    """Give a death without a message the student's last stderr line, or at least some words."""
+    if not outcome.ok and outcome.error.endswith("before returning a result"):
+        last = next((l for l in reversed(outcome.stderr.splitlines()) if l.strip()), "")
+        if last:
+            outcome.error += f"; last stderr line: {last.strip()[:200]}"
+    if not outcome.ok and not outcome.error.strip():
+        outcome.error = "failed without a message"
+
+
+# ---------------------------------------------------------------- starting children
 
 class Sandbox:
     """Starts sandboxed children; holds nothing between runs except the seccomp program."""
@@ -220,68 +446,33 @@ class Sandbox:
         self.python = python or sys.executable
         self.bwrap = bwrap_path() if use_bwrap is not False else None
         self.program = seccomp_program()
+        self._unshare: list[str] | None = None
 
     @property
     def degraded(self) -> bool:
         return self.bwrap is None
 
-    def run(self, scratch: Path, request: dict, inputs: Path | None, limits: Limits,
-            device: str = "cpu") -> Outcome:
-        """Run the child on `request` in `scratch`; `inputs` is bound read-only at /data."""
-        token = secrets.token_hex(16)
-        inside_inputs = "/data/inputs.bin" if self.bwrap else (str(inputs) if inputs else None)
-        r, w = os.pipe()
-        req = dict(request, token=token, result_fd=w, device=device)
-        if inputs is not None:
-            req["inputs"] = dict(req["inputs"], path=inside_inputs)
-        keep = [w]
-        seccomp_fd = None
-        if self.bwrap and self.program:
-            seccomp_fd = os.memfd_create("seccomp", 0)
-            os.write(seccomp_fd, self.program)
-            os.lseek(seccomp_fd, 0, os.SEEK_SET)
-            keep.append(seccomp_fd)
-        cmd = (self._bwrap_cmd(scratch, inputs, device, seccomp_fd) if self.bwrap
-               else self._plain_cmd(scratch))
-        start = time.monotonic()
-        proc = subprocess.Popen(
-            cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            cwd=scratch, start_new_session=True, close_fds=True,
-            preexec_fn=self._preexec(limits, device), pass_fds=keep, env=self._env(scratch))
-        os.close(w)
-        if seccomp_fd is not None:
-            os.close(seccomp_fd)
-        reply = _Reply(r, limits.reply_bytes)
-        out = _Tail(proc.stdout, limits.output_bytes)
-        err = _Tail(proc.stderr, limits.output_bytes)
-        timed_out = False
-        try:
-            proc.stdin.write(json.dumps(req).encode())
-            proc.stdin.close()
-        except OSError:
-            pass        # the child died before reading; its status tells why
-        try:
-            proc.wait(timeout=limits.wall_s)
-        except subprocess.TimeoutExpired:
-            timed_out = True
-        _kill_group(proc)
-        reply.thread.join(timeout=5)
-        outcome = self._outcome(proc, reply, token, timed_out, limits)
-        outcome.stdout, outcome.stderr = out.text(), err.text()
-        outcome.wall_s = time.monotonic() - start
-        outcome.degraded = self.degraded
-        if not outcome.ok and outcome.error.endswith("before returning a result"):
-            last = next((l for l in reversed(outcome.stderr.splitlines()) if l.strip()), "")
-            if last:
-                outcome.error += f"; last stderr line: {last.strip()[:200]}"
-        if not outcome.ok and not outcome.error.strip():
-            outcome.error = "failed without a message"
-        return outcome
+    def start(self, device: str, root: Path) -> Child:
+        """A child for `device`, started now, with its (empty) folders under `root`."""
+        return Child(self, device, root)
 
-    # -- command lines
+    def _seccomp_fd(self) -> int | None:
+        """The filter for `bwrap --seccomp` (the fallback installs it in preexec instead)."""
+        if not (self.bwrap and self.program):
+            return None
+        fd = os.memfd_create("seccomp", 0)
+        os.write(fd, self.program)
+        os.lseek(fd, 0, os.SEEK_SET)
+        return fd
 
-    def _bwrap_cmd(self, scratch: Path, inputs: Path | None, device: str,
-                   seccomp_fd: int | None) -> list[str]:
+    def _command(self, child: Child, seccomp_fd: int | None) -> list[str]:
+        argv = [child.device, child.name]
+        if self.bwrap:
+            return self._bwrap_cmd(child, seccomp_fd) + [self.python, "-I", "-B", INSIDE_CHILD,
+                                                         *argv]
+        return self._plain_prefix() + [self.python, "-I", "-B", str(CHILD), *argv]
+
+    def _bwrap_cmd(self, child: Child, seccomp_fd: int | None) -> list[str]:
         prefixes = sorted({os.path.realpath(p) for p in (sys.base_prefix, sys.prefix,
                                                          sys.exec_prefix)})
         cmd = [self.bwrap, "--unshare-all", "--cap-drop", "ALL", "--clearenv", "--new-session",
@@ -295,30 +486,31 @@ class Sandbox:
         venv = os.path.realpath(os.path.dirname(os.path.dirname(self.python)))
         if venv not in prefixes:
             cmd += ["--ro-bind", venv, venv]
-        if device.startswith("cuda"):
+        if child.device.startswith("cuda"):
             for dev in sorted(Path("/dev").glob("nvidia*")):
                 cmd += ["--dev-bind", str(dev), str(dev)]
             cmd += ["--ro-bind-try", "/sys", "/sys"]
             for lib in _cuda_library_dirs():       # the driver's libcuda lives outside /usr here
                 cmd += ["--ro-bind-try", lib, lib]
             cmd += ["--setenv", "LD_LIBRARY_PATH", ":".join(_cuda_library_dirs())]
+        # Empty now; live views of the host folders the student's files go into later.
         cmd += ["--ro-bind", str(CHILD), INSIDE_CHILD,
-                "--bind", str(scratch), INSIDE_WORK, "--chdir", INSIDE_WORK]
-        if inputs is not None:
-            cmd += ["--ro-bind", str(inputs), "/data/inputs.bin"]
+                "--bind", str(child.work), INSIDE_WORK, "--ro-bind", str(child.data), INSIDE_DATA,
+                "--chdir", INSIDE_WORK]
         for k, v in self._env(Path(INSIDE_WORK)).items():
             cmd += ["--setenv", k, v]
         if seccomp_fd is not None:
             cmd += ["--seccomp", str(seccomp_fd)]
-        return cmd + ["--", self.python, "-I", "-B", INSIDE_CHILD]
+        return cmd + ["--"]
 
-    def _plain_cmd(self, scratch: Path) -> list[str]:
+    def _plain_prefix(self) -> list[str]:
         _warn_degraded()
-        cmd = [self.python, "-I", "-B", str(CHILD)]
-        unshare = shutil.which("unshare")
-        if unshare and subprocess.run([unshare, "-n", "true"], capture_output=True).returncode == 0:
-            cmd = [unshare, "-n", *cmd]
-        return cmd
+        if self._unshare is None:       # checked once: it costs a process start
+            unshare = shutil.which("unshare")
+            works = unshare and subprocess.run([unshare, "-n", "true"],
+                                               capture_output=True).returncode == 0
+            self._unshare = [unshare, "-n"] if works else []
+        return list(self._unshare)
 
     def _env(self, work: Path) -> dict[str, str]:
         tmp = "/tmp" if self.bwrap else str(work)
@@ -326,58 +518,99 @@ class Sandbox:
                 "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0",
                 "MALLOC_ARENA_MAX": "2"}      # fewer 64 MB arenas: less address space per thread
 
-    def _preexec(self, limits: Limits, device: str):
-        cpu = int(limits.cpu_s or limits.wall_s * (os.cpu_count() or 1) + 10)
-        rl = [(resource.RLIMIT_CPU, cpu), (resource.RLIMIT_FSIZE, limits.file_mb << 20),
-              (resource.RLIMIT_NOFILE, limits.open_files), (resource.RLIMIT_CORE, 0)]
-        if limits.memory_mb and not device.startswith("cuda"):
-            rl.append((resource.RLIMIT_AS, limits.memory_mb << 20))
+    def _preexec(self):
+        """No core files from the start; the other limits wait for the request (the child
+        lowers them itself), so that the start-up's CPU time is not charged to the student."""
         install = _seccomp_installer(self.program) if (self.program and not self.bwrap) else None
 
         def preexec() -> None:
-            for what, value in rl:
-                resource.setrlimit(what, (value, value))
+            resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
             if install:
                 install()
         return preexec
 
-    def _outcome(self, proc, reply: _Reply, token: str, timed_out: bool,
-                 limits: Limits) -> Outcome:
-        if reply.overflow:
-            return Outcome(False, f"the reply exceeded {limits.reply_bytes:,} bytes")
-        data = bytes(reply.data)
-        mark = b"\n" + token.encode() + b" "
-        at = data.find(mark)
-        while at >= 0:      # the first well-formed frame; garbage the student wrote is skipped
-            head, _, body = data[at + len(mark):].partition(b"\n")
+
+# ---------------------------------------------------------------- the warm pool
+
+class WarmPool:
+    """`size` children started ahead for one sandbox and device, each handed out once.
+
+    One long-lived thread starts them: bwrap's --die-with-parent (PR_SET_PDEATHSIG) fires when
+    the thread that started bwrap ends, so a short-lived thread would kill its children."""
+
+    def __init__(self, sandbox: Sandbox, device: str, size: int, root: Path) -> None:
+        self.sandbox, self.device, self.size, self.root = sandbox, device, max(0, size), root
+        self.prestarted = self.cold = 0
+        self._idle: list[Child] = []
+        self._cond = threading.Condition()
+        self._filling = self._closed = False
+        self._thread = threading.Thread(target=self._keep_filled, name="grade-warm-pool",
+                                        daemon=True)
+        self._thread.start()
+
+    def idle(self) -> list[Child]:
+        with self._cond:
+            return list(self._idle)
+
+    def fill(self) -> None:
+        """Start warming `size` children now (otherwise at the first `take`)."""
+        with self._cond:
+            self._filling = True
+            self._cond.notify_all()
+
+    def take(self) -> Child:
+        """An idle pre-started child if one is alive, else one started now; either way the
+        pool starts a replacement, which warms up while this child serves its student."""
+        with self._cond:
+            if self._closed:
+                raise RuntimeError("the warm pool is closed")
+            self._filling = True
+            self._cond.notify_all()
+            while self._idle:
+                child = self._idle.pop(0)
+                if child.alive():
+                    child.prestarted = True
+                    self.prestarted += 1
+                    return child
+                child.kill()            # died while idle: never hand out a dead one
+            self.cold += 1
+        return self.sandbox.start(self.device, self.root)
+
+    def close(self) -> None:
+        """Kill every idle child and wait until they are gone; the pool takes no more."""
+        with self._cond:
+            self._closed = True
+            idle, self._idle = self._idle, []
+            self._cond.notify_all()
+        self._thread.join(timeout=60)
+        for child in idle:
+            child.kill()
+        for child in idle:
+            child.wait_gone()
+
+    def _keep_filled(self) -> None:
+        while True:
+            with self._cond:
+                self._cond.wait_for(lambda: self._closed or (
+                    self._filling and len(self._idle) < self.size))
+                if self._closed:
+                    return
             try:
-                header = json.loads(head)
-                if isinstance(header, dict):
-                    meta = header.get("meta") if isinstance(header.get("meta"), dict) else {}
-                    if not header.get("ok"):
-                        return Outcome(False, str(header.get("error", ""))[:500], meta)
-                    return Outcome(True, "", meta, _arrays(header.get("arrays", []), body))
-            except (ValueError, TypeError):
-                pass
-            at = data.find(mark, at + 1)
-        return Outcome(False, _death(proc.returncode, timed_out, limits))
+                child = self.sandbox.start(self.device, self.root)
+            except OSError as e:    # out of processes or memory: `take` starts cold ones
+                print(f"warning: could not pre-start a sandbox: {e}", file=sys.stderr)
+                with self._cond:
+                    self._filling = False
+                continue
+            with self._cond:
+                if not self._closed:
+                    self._idle.append(child)
+                    continue
+            child.kill()
+            return
 
 
-def _arrays(specs: list, body: bytes) -> dict[str, np.ndarray]:
-    arrays, at = {}, 0
-    for name, dtype, shape in specs:
-        if dtype not in ARRAY_DTYPES or not all(isinstance(s, int) and s >= 0 for s in shape):
-            raise ValueError(f"array {name!r}: {dtype} {shape}")
-        n = int(np.prod(shape)) * np.dtype(dtype).itemsize
-        if at + n > len(body):
-            raise ValueError(f"array {name!r} is truncated")
-        arrays[str(name)] = np.frombuffer(body, dtype=np.dtype(dtype).newbyteorder("<"),
-                                          count=int(np.prod(shape)), offset=at).reshape(shape)
-        at += n
-    if at != len(body):
-        raise ValueError("the reply's length does not match its header")
-    return arrays
-
+# ---------------------------------------------------------------- helpers
 
 def _death(code: int | None, timed_out: bool, limits: Limits) -> str:
     if timed_out:

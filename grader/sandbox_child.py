@@ -1,20 +1,31 @@
 """What runs inside the sandbox: load the student's model and checkpoint, return raw outputs.
 
-Run as a plain script (`python -I sandbox_child.py`), importing only the standard library, numpy,
-torch and safetensors: the grader package is not visible in the sandbox. The request arrives as
-JSON on stdin; the reply goes to the inherited file descriptor named in the request, as one JSON
-header line (after the parent's random token) followed by raw little-endian arrays. stdout and
-stderr belong to the student's code and are only shown, never parsed.
+Run as a plain script (`python -I sandbox_child.py DEVICE NAME`), importing only the standard
+library, numpy, torch and safetensors: the grader package is not visible in the sandbox.
+
+It starts before any student is known (grader/sandbox.py, warm pool): it imports torch and, on
+CUDA, creates its context and loads the common kernels, then blocks on stdin. Its request comes
+as JSON on stdin once the parent has put the student's files in /submission and the inputs in
+/data. The first thing it does then is lower its own limits (CPU time counted from now, address
+space, file size, open files); only then is any student file read. The reply goes to the inherited file descriptor named in the request, as one
+JSON header line (after the parent's random token) followed by raw little-endian arrays. stdout
+and stderr belong to the student's code and are only shown, never parsed.
 
 No labels come in: classification returns the logits, language models the log-probability of
 each next token (the input stream is its own target); the parent computes every metric.
+On CUDA the evaluation is strict fp32 (no TF32) unless the request allows TF32: TF32 can flip
+predictions near a tie, and a re-run must give the student's number.
 """
 from __future__ import annotations
 
 import importlib.util
 import json
+import math
 import os
+import resource
+import select
 import sys
+import time
 import traceback
 
 STORED_ACC_KEYS = ("test_acc", "best_acc", "acc", "accuracy", "val_acc", "best_val_acc",
@@ -28,26 +39,108 @@ class Failure(Exception):
 
 
 def main() -> None:
-    request = json.loads(sys.stdin.buffer.read())
+    device = sys.argv[1] if len(sys.argv) > 1 else "cpu"
+    warm = warm_up(device)
+    warm["ready"] = not select.select([sys.stdin], [], [], 0)[0]   # no request waiting yet
+    raw = sys.stdin.buffer.read()
+    if not raw:
+        os._exit(0)     # a pre-started child sent away without a student
+    request = json.loads(raw)
     sys.stdin.close()
     reply = os.fdopen(request["result_fd"], "wb")
     os.set_inheritable(reply.fileno(), False)
-    meta: dict = {"notes": []}
+    meta: dict = {"notes": [], "warm": warm}
     try:
+        apply_limits(request.get("limits") or {})
         arrays = run(request, meta)
         header = {"ok": True, "meta": meta,
                   "arrays": [[k, str(a.dtype), list(a.shape)] for k, a in arrays.items()]}
-        reply.write(_frame(request["token"], header))
-        for a in arrays.values():
-            reply.write(a.tobytes())
+        body = [a.tobytes() for a in arrays.values()]
     except BaseException as e:   # SystemExit from student code too: it is a failure to report
         detail = str(e) if isinstance(e, Failure) else _one_line(e)
-        reply.write(_frame(request["token"], {"ok": False, "error": detail, "meta": meta}))
+        header, body = {"ok": False, "error": detail, "meta": meta}, []
         traceback.print_exc()
+    _release_output()
+    reply.write(_frame(request["token"], header))
+    for chunk in body:
+        reply.write(chunk)
     reply.flush()
     reply.close()
-    sys.stdout.flush()
     os._exit(0)      # skip interpreter teardown: student atexit hooks get no say
+
+
+def _release_output() -> None:
+    """Flush stdout and stderr and point them at /dev/null: the parent stops reading them when
+    they close, and need not wait for this process to finish exiting."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, 1)
+        os.dup2(null, 2)
+    except OSError:
+        pass
+
+
+# ---------------------------------------------------------------- before the student
+
+def warm_up(device: str) -> dict:
+    """Everything no student can influence, done before the request: the imports, and on CUDA
+    the context, cuDNN/cuBLAS and the kernels of common layers (loaded lazily on first use)."""
+    start = time.monotonic()
+    try:
+        import numpy  # noqa: F401
+        import torch
+        import torch.nn.functional as F
+        try:
+            import safetensors.torch  # noqa: F401
+        except ImportError:
+            pass
+        dev = torch.device(device)
+        strict_fp32(torch, allow_tf32=False)
+        with torch.inference_mode():
+            x = torch.zeros(2, 3, 8, 8, dtype=torch.uint8).pin_memory() if dev.type == "cuda" \
+                else torch.zeros(2, 3, 8, 8, dtype=torch.uint8)
+            x = x.to(dev, non_blocking=True).float().div_(255.0)
+            y = F.relu(F.conv2d(x, torch.zeros(8, 3, 3, 3, device=dev), padding=1))
+            y = F.batch_norm(y, torch.zeros(8, device=dev), torch.ones(8, device=dev))
+            y = F.adaptive_avg_pool2d(F.max_pool2d(y, 2), 1).flatten(1)
+            F.linear(y, torch.zeros(4, 8, device=dev)).log_softmax(-1).cpu()
+    except Exception as e:      # the request's own run reports the same problem properly
+        return {"error": _one_line(e), "s": round(time.monotonic() - start, 3)}
+    return {"s": round(time.monotonic() - start, 3)}
+
+
+def strict_fp32(torch, allow_tf32: bool) -> None:
+    torch.backends.cudnn.allow_tf32 = allow_tf32
+    torch.backends.cuda.matmul.allow_tf32 = allow_tf32
+
+
+def apply_limits(limits: dict) -> None:
+    """Lower this process's limits for the student's run. CPU time is counted from now: what
+    the start-up used is added, so a pre-started child gets the claim's whole allowance."""
+    used = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = limits.get("cpu_s")
+    if cpu:
+        _lower(resource.RLIMIT_CPU, math.ceil(used.ru_utime + used.ru_stime) + int(cpu))
+    if limits.get("memory_mb"):
+        _lower(resource.RLIMIT_AS, int(limits["memory_mb"]) << 20)
+    if limits.get("file_mb"):
+        _lower(resource.RLIMIT_FSIZE, int(limits["file_mb"]) << 20)
+    if limits.get("open_files"):
+        _lower(resource.RLIMIT_NOFILE, int(limits["open_files"]))
+    _lower(resource.RLIMIT_CORE, 0)
+
+
+def _lower(what: int, value: int) -> None:
+    """Set soft and hard limit to `value`, or to the hard limit if that is already lower."""
+    hard = resource.getrlimit(what)[1]
+    if hard != resource.RLIM_INFINITY:
+        value = min(value, hard)
+    resource.setrlimit(what, (value, value))
 
 
 def _frame(token: str, header: dict) -> bytes:
@@ -71,6 +164,7 @@ def run(request: dict, meta: dict) -> dict:
     device = torch.device(request["device"])
     model = build(request, meta)
     model.eval().to(device)
+    strict_fp32(torch, bool(request.get("allow_tf32")))   # again: the student's import may flip it
     meta["params"] = int(sum(p.numel() for p in model.parameters()))
     if request["task"] == "classification":
         return {"logits": classify(model, request, device).numpy()}
@@ -200,15 +294,11 @@ def _fit(model, state: dict) -> None:
 # ---------------------------------------------------------------- evaluation
 
 def classify(model, request: dict, device):
-    import numpy as np
     import torch
     spec = request["inputs"]
     n, shape = spec["shape"][0], spec["shape"]
-    raw = torch.from_numpy(np.memmap(spec["path"], dtype=np.uint8, mode="r", shape=tuple(shape))
-                           .copy())
     cuda = device.type == "cuda"
-    if cuda:
-        raw = raw.pin_memory()
+    raw = read_images(spec["path"], shape, pinned=cuda)     # (N, C, H, W) uint8
     norm = request.get("normalize") or {}
     c = shape[1]
     mean = torch.tensor(norm.get("mean", [0.0] * c), dtype=torch.float32, device=device)
@@ -219,6 +309,7 @@ def classify(model, request: dict, device):
     out = []
     with torch.inference_mode():
         for i in range(0, n, bs):
+            # uint8 crosses to the device (4x fewer bytes), asynchronously from pinned memory
             x = raw[i:i + bs].to(device, non_blocking=cuda).float().div_(scale)
             x = (x - mean) / std
             y = model(x)
@@ -227,8 +318,27 @@ def classify(model, request: dict, device):
             if not isinstance(y, torch.Tensor) or y.dim() != 2 or y.shape[0] != x.shape[0]:
                 got = list(y.shape) if isinstance(y, torch.Tensor) else type(y).__name__
                 raise Failure(f"model output is {got}; expected (batch, classes) logits")
-            out.append(y.float().cpu())
-    return torch.cat(out)
+            out.append(y.float())       # kept on the device: no synchronisation per batch
+    return torch.cat(out).cpu()
+
+
+def read_images(path: str, shape: list[int], pinned: bool):
+    """The uint8 inputs with one copy out of the page cache: straight into pinned memory for
+    CUDA (the batches then go to the device asynchronously), into a plain array otherwise."""
+    import numpy as np
+    import torch
+    if not pinned:
+        return torch.from_numpy(np.fromfile(path, dtype=np.uint8,
+                                            count=math.prod(shape)).reshape(shape))
+    raw = torch.empty(shape, dtype=torch.uint8, pin_memory=True)
+    view, got = memoryview(raw.numpy()).cast("B"), 0
+    with open(path, "rb", buffering=0) as f:
+        while got < len(view):
+            n = f.readinto(view[got:])
+            if not n:
+                raise Failure(f"the inputs file ends after {got:,} bytes")
+            got += n
+    return raw
 
 
 def _batchify(tokens, bsz: int):
@@ -279,10 +389,10 @@ def language_model(model, request: dict, device):
             seq = min(bptt, data.size(0) - 1 - i)
             x, y = data[i:i + seq], data[i + 1:i + 1 + seq]
             logp, hidden = _forward(model, x, hidden, layout, seq, bsz)
-            out.append(logp.gather(-1, y.unsqueeze(-1)).squeeze(-1).cpu())   # (T, B)
+            out.append(logp.gather(-1, y.unsqueeze(-1)).squeeze(-1))         # (T, B)
             hidden = _detach(hidden) if recurrent else None
     # The parent sums in the batchified order; the order does not change the mean.
-    return torch.cat(out).flatten(), leak
+    return torch.cat(out).flatten().cpu(), leak
 
 
 def _causal_check(model, chunk, layout: str, bsz: int, recurrent: bool) -> dict:
