@@ -1,14 +1,18 @@
-"""Benchmark: re-evaluating a claimed CIFAR accuracy, ours against the usual ways.
+"""Benchmark: re-evaluating a claimed CIFAR accuracy for a class, ours against the usual ways.
 
     python -m bench.reeval [--n 1000] [--students 5] [--device cpu|cuda|auto] [--batch 500]
+                           [--warm 2]
 
 On synthetic data in the CIFAR-10 layout and ResNet-18-CIFAR (reference.models), times
-  1. ours: `ClaimVerifier.verify` per student (sandbox start, import torch, load, evaluate),
+  1. ours: a class of S students end to end through ONE `ClaimVerifier` (copy in, load,
+     evaluate, and whatever sandbox start-up the warm pool of `--warm` pre-started sandboxes
+     does not hide; `--warm 0` starts each cold). The first student (whose sandbox starts cold
+     while the pool fills) is reported apart; steady state = (total - first) / (S - 1);
   2. the student-style loop: a Dataset doing PIL -> ToTensor -> Normalize per image (written
-     by hand: no torchvision), DataLoader batch 128,
-  3. forward only, with the normalized data already resident on the device,
-and prints the ratios and the parent's peak RSS after each student (it must stay flat).
-Not a test: numbers depend on the machine.
+     by hand: no torchvision), DataLoader batch 128;
+  3. forward only, with the normalized data already resident on the device;
+and prints the ratios, the class's overhead over S forward passes, and the parent's peak RSS
+after each student (it must stay flat). Not a test: numbers depend on the machine.
 """
 from __future__ import annotations
 
@@ -94,13 +98,34 @@ def forward_only(model, images, device, batch: int) -> float:
     return time.perf_counter() - start
 
 
+def run_class(verifier: ClaimVerifier, claim: Claim, spec: dict, folders: list[Path]
+              ) -> tuple[list[float], list]:
+    """Each student through the one verifier, timed; prints how its sandbox had started."""
+    times, results = [], []
+    for s, folder in enumerate(folders):
+        before = verifier.warm_stats
+        start = time.perf_counter()
+        result, _ = verifier.verify(claim, spec, folder)
+        times.append(time.perf_counter() - start)
+        results.append(result)
+        after = verifier.warm_stats
+        how = ("cold" if after.cold > before.cold else
+               "pre-started, ready" if after.ready > before.ready else "pre-started, warming")
+        print(f"  student {s}: {times[-1]:6.2f} s  {result.status} measured {result.measured}"
+              f"  sandbox {how}  parent peak RSS {peak_rss_mb():7.1f} MB")
+    return times, results
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=1000, help="test images")
     ap.add_argument("--students", type=int, default=5)
     ap.add_argument("--device", default="cpu", choices=["auto", "cpu", "cuda"])
     ap.add_argument("--batch", type=int, default=500)
+    ap.add_argument("--warm", type=int, default=2, help="pre-started sandboxes (0: none)")
     args = ap.parse_args()
+    if args.students < 2:
+        ap.error("--students must be at least 2 (the first is reported apart)")
     device = resolve_device(args.device)
     from reference.models import build
     torch.manual_seed(0)
@@ -113,31 +138,40 @@ def main() -> None:
                       options={"batch_size": args.batch})
         spec = {"value": 10.0, "code": "model.py", "model": "make", "checkpoint": "best.pth",
                 "normalize": {"mean": MEAN, "std": STD}}
+        folders = [tmp / "class" / f"student{s}" for s in range(args.students)]
+        for folder in folders:
+            make_student(folder, model)
         print(f"ResNet-18-CIFAR, {args.n} synthetic CIFAR images, device {device}, "
-              f"{torch.get_num_threads()} threads")
-        ours, accs = [], []
-        with ClaimVerifier(data_root=tmp / "data", device=device) as verifier:
-            for s in range(args.students):
-                folder = tmp / "class" / f"student{s}"
-                make_student(folder, model)
-                start = time.perf_counter()
-                result, _ = verifier.verify(claim, spec, folder)
-                ours.append(time.perf_counter() - start)
-                accs.append(result.measured)
-                print(f"  student {s}: {ours[-1]:6.2f} s  {result.status} measured "
-                      f"{result.measured}  parent peak RSS {peak_rss_mb():7.1f} MB")
+              f"{torch.get_num_threads()} threads, {args.students} students, warm {args.warm}")
+        start = time.perf_counter()
+        with ClaimVerifier(data_root=tmp / "data", device=device, warm=args.warm) as verifier:
+            times, results = run_class(verifier, claim, spec, folders)
+            total = time.perf_counter() - start
         model = model.to(device)
         loop_s, loop_acc = student_loop(model, images, labels, device)
         fwd_s = forward_only(model, images, device, args.batch)
-        per = sorted(ours)[len(ours) // 2]
-        print(f"ours (median per student, sandbox start included): {per:7.2f} s")
-        print(f"student-style loop (PIL/ToTensor/Normalize, batch 128): {loop_s:7.2f} s  "
-              f"(accuracy {loop_acc:.2f}% vs ours {accs[0]})")
-        print(f"forward only, data resident:                          {fwd_s:7.2f} s")
-        print(f"ratios: student loop / ours = {loop_s / per:.2f}x; ours / forward only = "
-              f"{per / fwd_s:.2f}x (overhead {per - fwd_s:.2f} s per student)")
+        report(args, device, total, times, results, loop_s, loop_acc, fwd_s)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def report(args, device: str, total: float, times: list[float], results: list,
+           loop_s: float, loop_acc: float, fwd_s: float) -> None:
+    s = args.students
+    steady = (total - times[0]) / (s - 1)
+    overhead = (total - s * fwd_s) / (s * fwd_s)
+    print(f"ours, class of {s} end to end: {total:7.2f} s  (first student {times[0]:.2f} s, "
+          f"steady state {steady:.2f} s per student)")
+    print(f"student-style loop (PIL/ToTensor/Normalize, batch 128): {loop_s:7.2f} s  "
+          f"(accuracy {loop_acc:.2f}% vs ours {results[0].measured})")
+    print(f"forward only, data resident:                          {fwd_s:7.2f} s")
+    tag = f"[{device}, n={args.n}, S={s}, batch {args.batch}, warm {args.warm}]"
+    print(f"SUMMARY {tag} student loop / ours steady state = {loop_s / steady:.2f}x "
+          f"({loop_s:.2f} s vs {steady:.2f} s per student)")
+    print(f"SUMMARY {tag} ours steady state / forward only = {steady / fwd_s:.2f}x "
+          f"({steady:.2f} s vs {fwd_s:.2f} s; overhead {steady - fwd_s:.2f} s per student)")
+    print(f"SUMMARY {tag} class total / ({s} x forward only) = {total / (s * fwd_s):.2f}x "
+          f"(overhead {100 * overhead:+.0f}%, first student included)")
 
 
 if __name__ == "__main__":

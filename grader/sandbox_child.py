@@ -162,15 +162,20 @@ def run(request: dict, meta: dict) -> dict:
     import torch
     torch.set_grad_enabled(False)
     device = torch.device(request["device"])
+    start = time.monotonic()
     model = build(request, meta)
     model.eval().to(device)
     strict_fp32(torch, bool(request.get("allow_tf32")))   # again: the student's import may flip it
     meta["params"] = int(sum(p.numel() for p in model.parameters()))
+    loaded = time.monotonic()
     if request["task"] == "classification":
-        return {"logits": classify(model, request, device).numpy()}
-    logprobs, leak = language_model(model, request, device)
-    meta["causal"] = leak
-    return {"logprobs": logprobs.numpy().astype(np.float32)}
+        arrays = {"logits": classify(model, request, device).numpy()}
+    else:
+        logprobs, meta["causal"] = language_model(model, request, device)
+        arrays = {"logprobs": logprobs.numpy().astype(np.float32)}
+    meta["timing"] = {"load_s": round(loaded - start, 3),
+                      "evaluate_s": round(time.monotonic() - loaded, 3)}
+    return arrays
 
 
 # ---------------------------------------------------------------- loading

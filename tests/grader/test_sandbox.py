@@ -1,10 +1,15 @@
-"""Sandbox pieces that need no sandbox start: the scratch copy, the output buffers, the filter."""
+"""Sandbox pieces that need no sandbox start: the scratch copy, the output buffers, the filter,
+the reply frames."""
 from __future__ import annotations
 
 import io
+import json
+import os
 import struct
 
-from grader.sandbox import _Tail, copy_submission, seccomp_program
+import numpy as np
+
+from grader.sandbox import _find_frame, _Reply, _Tail, copy_submission, seccomp_program
 
 
 def test_copy_drops_links_out_and_keeps_links_in(tmp_path):
@@ -43,3 +48,33 @@ def test_seccomp_program_is_whole_bpf_instructions():
         if code & 0x07 == 0x05:
             assert at + 1 + max(jt, jf) < len(codes)
     assert codes[-1][0] == 0x06
+
+
+def frame(token: str, header: dict) -> bytes:
+    """As sandbox_child._frame writes it."""
+    return b"\n" + token.encode() + b" " + json.dumps(header).encode() + b"\n"
+
+
+def test_a_frame_is_found_past_garbage_and_only_once_its_header_is_whole():
+    token, logits = "t0k", np.arange(6, dtype=np.float32).reshape(2, 3)
+    header = {"ok": True, "meta": {}, "arrays": [["logits", "float32", [2, 3]]]}
+    forged = frame(token, {"ok": True, "arrays": [["x", "object", [1]]]})   # not well-formed
+    data = bytearray(b"noise" + forged + frame(token, header) + logits.tobytes())
+    mark = b"\n" + token.encode() + b" "
+    found, _ = _find_frame(data, mark)
+    assert found is not None and found[0] == header
+    assert bytes(data[found[1]:found[2]]) == logits.tobytes()
+    cut = data.rindex(b"logits")                 # the header line still arriving
+    partial, resume = _find_frame(data[:cut], mark)
+    assert partial is None and data[resume:].startswith(mark + b'{"ok": true, "meta"')
+
+
+def test_the_reply_is_done_when_its_frame_is_complete_without_waiting_for_eof():
+    r, w = os.pipe()
+    header = {"ok": True, "meta": {}, "arrays": [["a", "int64", [4]]]}
+    reply = _Reply(r, cap=1 << 20, token="abc")
+    os.write(w, frame("abc", header))
+    assert not reply.done.wait(0.2)              # the body has not come yet
+    os.write(w, np.arange(4, dtype=np.int64).tobytes())
+    assert reply.done.wait(5) and reply.complete  # the write end is still open
+    os.close(w)
