@@ -189,12 +189,10 @@ class ClaimVerifier:
         lm = claim.task == "language-model"
         split = self._text(claim, spec, folder) if lm else self._images(claim)
         inputs = self._inputs_file(split)
-        child = self._child()
-        try:
-            outcome = self._run(claim, spec, folder, child, split, inputs, code, ckpt, checks)
-        finally:
-            child.kill()        # single use: whatever the student left dies with it
-        self._count(outcome)
+        run = (claim, spec, folder, split, inputs, code, ckpt)
+        outcome = self._attempt(self._child(), *run, checks)
+        if _start_up_failed(outcome):   # e.g. the GPU was full while it warmed up: not theirs
+            outcome = self._attempt(self.sandbox.start(self.device, self._tmp), *run, [])
         checks.extend(_integrity(claim, outcome, _claimed(spec)))
         if not outcome.ok:
             raise _Verdict(ClaimStatus.ERROR, outcome.error)
@@ -256,7 +254,15 @@ class ClaimVerifier:
 
     # ------------------------------------------------------------ run
 
-    def _run(self, claim: Claim, spec: dict, folder: Path, child: Child,
+    def _attempt(self, child: Child, *run: Any) -> Outcome:
+        try:
+            outcome = self._run(child, *run)
+        finally:
+            child.kill()        # single use: whatever the student left dies with it
+        self._count(outcome)
+        return outcome
+
+    def _run(self, child: Child, claim: Claim, spec: dict, folder: Path,
              split: ImageSplit | TextSplit, inputs: Path, code: str | None, ckpt: str | None,
              checks: list[IntegrityCheck]) -> Outcome:
         """Put this student's files and the inputs into the child's (live-bound) folders, then
@@ -292,6 +298,14 @@ class ClaimVerifier:
         request["allow_tf32"] = bool(opts.get("allow_tf32", False))
         limits = Limits(wall_s=claim.timeout, memory_mb=int(opts.get("memory_mb", 8192)))
         return child.serve(request, limits)
+
+
+def _start_up_failed(outcome: Outcome) -> bool:
+    """A pre-started sandbox whose own start-up (imports, CUDA context) failed before its
+    student came: a cold start gets the student a fair run."""
+    warm = outcome.meta.get("warm")
+    return (not outcome.ok and outcome.prestarted and isinstance(warm, dict)
+            and bool(warm.get("error")))
 
 
 def _warm_size(warm: int | None) -> int:

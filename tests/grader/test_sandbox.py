@@ -78,3 +78,16 @@ def test_the_reply_is_done_when_its_frame_is_complete_without_waiting_for_eof():
     os.write(w, np.arange(4, dtype=np.int64).tobytes())
     assert reply.done.wait(5) and reply.complete  # the write end is still open
     os.close(w)
+
+
+def test_inputs_read_the_same_bytes_into_pinned_or_plain_memory(tmp_path, monkeypatch):
+    import torch
+
+    from grader import sandbox_child
+    images = np.random.default_rng(0).integers(0, 256, (50, 3, 8, 8), dtype=np.uint8)
+    images.tofile(tmp_path / "inputs.bin")
+    plain = sandbox_child.read_images(str(tmp_path / "inputs.bin"), [50, 3, 8, 8], pinned=False)
+    empty = torch.empty       # a CPU-only torch cannot pin: the same read into a plain buffer
+    monkeypatch.setattr(torch, "empty", lambda *a, pin_memory=False, **k: empty(*a, **k))
+    pinned = sandbox_child.read_images(str(tmp_path / "inputs.bin"), [50, 3, 8, 8], pinned=True)
+    assert torch.equal(plain, torch.from_numpy(images)) and torch.equal(pinned, plain)

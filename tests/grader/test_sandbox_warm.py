@@ -150,3 +150,16 @@ def test_the_pool_follows_a_replaced_sandbox():
         result, _ = v.verify(claim(), SPEC, ALICE)
         assert result.status is ClaimStatus.VERIFIED, result.detail
         assert not old[0].alive()       # the old sandbox's children are not used
+
+
+@pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="needs a CUDA-less torch")
+def test_a_sandbox_whose_start_up_failed_is_not_charged_to_its_student():
+    """On a CPU-only torch a CUDA sandbox's warm-up fails: the student then gets a cold start
+    (which fails the same way here, with the real message)."""
+    with ClaimVerifier(device="cpu", warm=1) as v:
+        v.device = "cuda"
+        v.verify(claim(), SPEC, ALICE)
+        wait_idle(v, 1)
+        result, _ = v.verify(claim(), SPEC, ALICE)
+        assert (v.warm_stats.prestarted, v.warm_stats.cold) == (1, 2)
+    assert result.status is ClaimStatus.ERROR and "CUDA" in result.detail
