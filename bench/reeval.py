@@ -148,9 +148,15 @@ def main() -> None:
             times, results = run_class(verifier, claim, spec, folders)
             total = time.perf_counter() - start
         model = model.to(device)
+        # the same arithmetic as ours (strict fp32: no TF32), so the ratios compare like with like
+        torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = False
         loop_s, loop_acc = student_loop(model, images, labels, device)
         fwd_s = forward_only(model, images, device, args.batch)
         report(args, device, total, times, results, loop_s, loop_acc, fwd_s)
+        if device == "cuda":
+            torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = True
+            print(f"(for reference, forward only with TF32 allowed, which torch's cuDNN does by "
+                  f"default: {forward_only(model, images, device, args.batch):.2f} s)")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

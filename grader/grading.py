@@ -181,7 +181,8 @@ def grade_claims(assignment: Assignment, submission: Submission, options: GradeO
     own = verifier is None
     if own:
         from grader.claims import ClaimVerifier
-        verifier = ClaimVerifier(options.data_root, options.device)
+        # one student: no next student whose sandbox start-up a warm pool could overlap
+        verifier = ClaimVerifier(options.data_root, options.device, warm=0)
     results: list[ClaimResult] = []
     integrity: list[IntegrityCheck] = []
     try:
