@@ -392,7 +392,7 @@ def softmax_jacobian(a: Any) -> Worked:
         raise ValueError(f"a must be a vector, got a {vec.rows}×{vec.cols} matrix")
     col = vec.reshape(len(vec), 1)
     jac = sympy.diag(*col) - col * col.T
-    steps = [f"J = diag(a) − a·aᵀ, J_ij = a_i(δ_ij − a_j)",
+    steps = ["J = diag(a) − a·aᵀ, J_ij = a_i(δ_ij − a_j)",
              f"J = {show_matrix(jac)}"]
     if sum(col) != 1 and not _inexact(col):
         steps.append(f"note: the entries of a sum to {show(sum(col))}, not 1 (not a softmax output)")

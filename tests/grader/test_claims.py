@@ -15,6 +15,7 @@ from grader.assignment import Claim
 from grader.claims import ClaimVerifier, judge
 from grader.results import CheckStatus, ClaimStatus
 from grader.sandbox import Sandbox
+from sandbox_helpers import digits_accuracy
 
 ROOT = Path(__file__).resolve().parents[2]
 # GRADE_TEST_DEVICE=cuda runs these re-runs on a GPU (as checked on an H100); CI has none.
@@ -82,21 +83,6 @@ def test_nothing_to_rerun_and_absent_data_are_unverifiable(verifier, tmp_path):
 
 
 # ---------------------------------------------------------------- the demo submissions
-
-def digits_accuracy(folder: Path) -> float:
-    """The accuracy computed in-process from sklearn's digits, without any grader code."""
-    from sklearn.datasets import load_digits
-    ns: dict = {}
-    exec((folder / "model.py").read_text(), ns)
-    model = ns["make_model"](hidden=64)
-    ckpt = torch.load(folder / "digits_mlp.pt", weights_only=True)
-    model.load_state_dict(ckpt.get("model_state_dict", ckpt))
-    d = load_digits()
-    x = (torch.tensor(d.images[-360:], dtype=torch.float32).unsqueeze(1) / 16 - 0.3) / 0.35
-    with torch.inference_mode():
-        pred = model.eval()(x).argmax(1)
-    return 100.0 * (pred == torch.tensor(d.target[-360:])).double().mean().item()
-
 
 DEMO = {"code": "model.py", "model": "make_model", "kwargs": {"hidden": 64},
         "checkpoint": "digits_mlp.pt", "log": "train.log",

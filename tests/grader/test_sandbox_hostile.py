@@ -13,6 +13,7 @@ import torch
 from grader.assignment import Claim
 from grader.claims import ClaimVerifier
 from grader.results import ClaimStatus
+from sandbox_helpers import digits_accuracy, processes_with
 
 pytestmark = pytest.mark.skipif(shutil.which("bwrap") is None,
                                 reason="bubblewrap (bwrap) is not installed: no sandbox to attack")
@@ -40,17 +41,7 @@ def verifier():
 @pytest.fixture(scope="module")
 def alice_accuracy() -> float:
     """alice's accuracy measured in-process, straight from sklearn's digits (no grader code)."""
-    from sklearn.datasets import load_digits
-    ns: dict = {}
-    exec((ALICE / "model.py").read_text(), ns)
-    model = ns["make_model"](hidden=64)
-    ckpt = torch.load(ALICE / "digits_mlp.pt", weights_only=True)
-    model.load_state_dict(ckpt.get("model_state_dict", ckpt))
-    d = load_digits()
-    x = (torch.tensor(d.images[-360:], dtype=torch.float32).unsqueeze(1) / 16 - 0.3) / 0.35
-    with torch.inference_mode():
-        pred = model.eval()(x).argmax(1)
-    return 100.0 * (pred == torch.tensor(d.target[-360:])).double().mean().item()
+    return digits_accuracy(ALICE)
 
 
 def submission(tmp_path: Path, attack: str, **subs: str) -> Path:
@@ -139,23 +130,12 @@ def test_fork_bomb_is_refused(verifier, tmp_path):
     assert "Operation not permitted" in result.detail
 
 
-def _processes_with(marker: str) -> list[int]:
-    found = []
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            if marker.encode() in Path(f"/proc/{pid}/cmdline").read_bytes():
-                found.append(int(pid))
-        except OSError:
-            pass
-    return found
-
-
 def test_no_process_outlives_grading(verifier, tmp_path, alice_accuracy):
     marker = f"outlive-{os.getpid()}-{tmp_path.name}"
     folder = submission(tmp_path, "outlive", marker=marker)
     result, _ = run(verifier, folder, alice_accuracy)
     assert result.status is ClaimStatus.VERIFIED, result.detail
-    assert _processes_with(marker) == []
+    assert processes_with(marker) == []
 
 
 def test_exit_at_import(verifier, tmp_path):

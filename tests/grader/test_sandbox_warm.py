@@ -14,6 +14,7 @@ from grader.assignment import Claim
 from grader.claims import ClaimVerifier
 from grader.results import ClaimStatus
 from grader.sandbox import Sandbox
+from sandbox_helpers import processes_with
 
 pytestmark = pytest.mark.skipif(shutil.which("bwrap") is None,
                                 reason="bubblewrap (bwrap) is not installed")
@@ -44,17 +45,6 @@ def wait_idle(verifier: ClaimVerifier, n: int, within: float = 30.0) -> list:
         assert time.monotonic() < deadline, "the pool did not fill"
         time.sleep(0.05)
     return idle
-
-
-def processes_with(marker: str) -> list[int]:
-    found = []
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            if marker.encode() in Path(f"/proc/{pid}/cmdline").read_bytes():
-                found.append(int(pid))
-        except OSError:
-            pass
-    return found
 
 
 def test_the_next_students_are_served_by_prestarted_sandboxes(tmp_path):
