@@ -90,9 +90,7 @@ def _score(result: QuestionResult, entry: KeyEntry, given: Any) -> QuestionResul
         from grader.shapechain import chain_parts
         parts = chain_parts(q.params, list(given), list(entry.answer), cmp.parts)
         fraction = sum(p.ok for p in parts) / max(len(parts), 1)
-        follow = sum(p.ok and p.note.startswith("follow-through") for p in parts)
-        detail = f"{sum(p.ok for p in parts)} of {len(parts)} layers right" + (
-            f", {follow} of them by follow-through" if follow else "")
+        detail = f"{sum(p.ok for p in parts)} of {len(parts)} layers credited"
     mistake = None if fraction >= 1 else _diagnose(entry, given)
     status = (QuestionStatus.CORRECT if fraction >= 1 else
               QuestionStatus.INCORRECT if fraction <= 0 else QuestionStatus.PARTIAL)
@@ -147,7 +145,12 @@ def _feedback(status: QuestionStatus, detail: str, mistake: str | None,
 
 def _safe_feedback(status: QuestionStatus, mistake: str | None, parts: list[Part]) -> str:
     """Feedback that never states an expected value, for `grade check` at `correctness`."""
-    notes = [f"{p.label}: {p.note}" for p in parts if p.note and p.note != mistake]
+    follow = [p.label.removeprefix("layer ") for p in parts if p.note.startswith("follow-through")]
+    notes = [f"{p.label}: {p.note}" for p in parts
+             if p.note and p.note != mistake and not p.note.startswith("follow-through")]
+    if follow:      # one sentence for the chain, not one per layer
+        notes.append(f"Follow-through credit for layer{'s' if len(follow) > 1 else ''} "
+                     f"{', '.join(follow)}: right from your own previous shape")
     if status is QuestionStatus.CORRECT:
         return "Correct." + (" " + "; ".join(notes) + "." if notes else "")
     lines = [f"Looks like {mistake}."] if mistake else []

@@ -91,7 +91,8 @@ def test_bob_mistakes_are_named(bob: dict, qid: str) -> None:
 def test_bob_follow_through_credit(bob: dict) -> None:
     q = next(q for q in bob["questions"] if q["id"] == "1.1")
     assert q["score"] == 3 and q["max_score"] == 4
-    assert "layer 4: follow-through: right from your layer 3 (13×13×64)" in q["feedback"]
+    assert ("Follow-through credit for layers 2, 3, 4: right from your own previous shape"
+            in q["feedback"])
 
 
 def test_bob_inflated_claim_is_refuted(bob: dict) -> None:
