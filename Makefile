@@ -25,7 +25,8 @@ key: $(STAMP)
 	$(VENV)/bin/grade key assignments/demo
 
 bench: $(STAMP)
-	$(PY) -m bench.run_all
+	$(PY) -m bench.batch
+	$(PY) -m bench.reeval --n 2000 --students 4 --device auto
 
 clean:
 	rm -rf $(VENV) reports .pytest_cache
