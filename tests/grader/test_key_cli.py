@@ -106,3 +106,15 @@ def test_ref_attention_bad_matrix() -> None:
     code, _, err = invoke("ref", "attention", "--Q", "[[1,0],[0]]", "--K", "1", "--V", "1")
     assert code == 1
     assert err.strip() == "Error: --Q '[[1,0],[0]]' is not a rectangular matrix"
+
+
+def test_ref_attention_from_a_file_with_a_causal_mask(tmp_path: Path) -> None:
+    qkv = tmp_path / "qkv.toml"
+    qkv.write_text('Q = [[1, 0], [0, 1], [1, 1]]\nK = [[1, 0], [0, 1], [1, 1]]\n'
+                   'V = [["1/2", 0], [0, 1], [1, 1]]\n')
+    code, out, _ = invoke("ref", "attention", "--file", str(qkv), "--mask", "causal", "--json")
+    assert code == 0
+    q = torch.tensor([[1.0, 0], [0, 1], [1, 1]])[None]
+    v = torch.tensor([[0.5, 0], [0, 1], [1, 1]])[None]
+    want = torch.nn.functional.scaled_dot_product_attention(q, q, v, is_causal=True)[0]
+    assert torch.allclose(torch.tensor(json.loads(out)["output"]["answer"]), want, atol=1e-6)
