@@ -481,10 +481,15 @@ def _claims_table(claims: list[ClaimResult], vis: Visibility) -> Table:
 _UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
+RESERVED_STEMS = {"index"}
+
+
 def report_stem(student: str) -> str:
     """A file name from a student id that cannot leave the output folder."""
-    stem = _UNSAFE_FILENAME.sub("_", student).strip("._")
-    return stem or "student"
+    stem = _UNSAFE_FILENAME.sub("_", student).strip("._") or "student"
+    # the class page is index.html (and grades/canvas are .csv): a student named "index"
+    # must not overwrite it
+    return f"{stem}_" if stem.lower() in RESERVED_STEMS else stem
 
 
 def write_reports(result: Result, out: Path, *, title: str = "",

@@ -435,3 +435,11 @@ def test_answer_key_shows_every_answer_and_step() -> None:
         shown = report.matrix_text(q.expected, q.kind)       # one line unless a matrix
         assert all(line in text for line in shown.splitlines())
         assert all(step in text for step in q.steps)
+
+
+def test_a_student_named_index_does_not_overwrite_the_class_page() -> None:
+    from grader.report import report_stem
+    assert report_stem("index") == "index_"
+    assert report_stem("Index") == "Index_"
+    assert report_stem("../../etc/passwd") not in ("", "index")
+    assert report_stem("alice") == "alice"
