@@ -490,9 +490,10 @@ class Sandbox:
             for dev in sorted(Path("/dev").glob("nvidia*")):
                 cmd += ["--dev-bind", str(dev), str(dev)]
             cmd += ["--ro-bind-try", "/sys", "/sys"]
-            for lib in _cuda_library_dirs():       # the driver's libcuda lives outside /usr here
+            libs = _cuda_library_dirs()            # the driver's libcuda lives outside /usr here
+            for lib in libs:
                 cmd += ["--ro-bind-try", lib, lib]
-            cmd += ["--setenv", "LD_LIBRARY_PATH", ":".join(_cuda_library_dirs())]
+            cmd += ["--setenv", "LD_LIBRARY_PATH", ":".join(libs)]
         # Empty now; live views of the host folders the student's files go into later.
         cmd += ["--ro-bind", str(CHILD), INSIDE_CHILD,
                 "--bind", str(child.work), INSIDE_WORK, "--ro-bind", str(child.data), INSIDE_DATA,

@@ -87,3 +87,24 @@ def test_per_question_tolerance_overrides_the_default() -> None:
     assert answer(loose, 0.65).status == "correct"
     assert answer(tight, 0.707).status == "incorrect"
     assert answer(tight, "sqrt(2)/2").status == "correct"
+
+
+def test_log_evidence_never_stops_grading(tmp_path: Path) -> None:
+    from grader.assignment import Claim
+    from grader.grading import with_log_evidence
+    from grader.results import ClaimResult, ClaimStatus
+    claim = Claim("5", "classification", "accuracy", "digits")
+    base = ClaimResult("5", ClaimStatus.UNVERIFIABLE, 91.0, None, 1.0, 0, 10)
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "train.log").write_bytes(b"\x00\x01binary")
+    (tmp_path / "secret.log").write_text("Epoch 1/1 | Test Acc: 91.0%\n")
+    checks: list = []
+    same = with_log_evidence(base, claim, {"value": 91.0, "log": "train.log"},
+                             tmp_path / "sub", checks)
+    assert same.curves == [] and checks[0].status == "warn"
+    assert "cannot be read" in checks[0].detail
+    checks.clear()
+    outside = with_log_evidence(base, claim, {"value": 91.0, "log": "../secret.log"},
+                                tmp_path / "sub", checks)
+    assert outside.curves == []
+    assert checks[0].detail == "log '../secret.log' is not a file in the submission"
