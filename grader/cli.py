@@ -136,19 +136,20 @@ def batch(root: Path, assignment_path: Path | None, jobs: int | None, out: Path 
 
 @main.command()
 @click.argument("assignment", type=click.Path(path_type=Path))
+@click.option("--markdown", is_flag=True, help="Print the key as Markdown, e.g. to publish it.")
 @json_option
 @one_line_errors
-def key(assignment: Path, as_json: bool) -> None:
+def key(assignment: Path, markdown: bool, as_json: bool) -> None:
     """Print an assignment's answer key with the work shown.
 
-    Example: grade key assignments/demo
+    Example: grade key assignments/demo --markdown > solutions.md
     """
     from grader import key as key_mod
     answer_key = key_mod.answer_key(assignment)
     if as_json:
         print_json(answer_key.to_json())
     else:
-        answer_key.show()
+        answer_key.show(markdown=markdown)
 
 
 @main.command()

@@ -42,28 +42,12 @@ class AnswerKey:
     def to_json(self) -> dict[str, Any]:
         return {"assignment": self.assignment.id, "questions": [e.to_json() for e in self.entries]}
 
-    def show(self) -> None:
-        print_key(self)
-
-
-def print_key(key: AnswerKey, console: Any = None) -> None:
-    """The key for a terminal: each answer under its question, the steps indented."""
-    from rich.console import Console
-    from rich.markup import escape
-    console = console or Console()
-    a = key.assignment
-    console.print(f"[bold]{escape(a.title)}[/bold]  ({a.id}, {len(key.entries)} questions)")
-    for entry in key.entries:
-        q = entry.question
-        console.print(f"\n[bold cyan]{q.id}[/bold cyan] {q.kind}  [dim]{q.points:g} pt[/dim]  "
-                      f"{escape(q.title)}")
-        if entry.worked is None:
-            console.print("  [dim](scored by a person)[/dim]")
-            continue
-        for step in entry.worked.steps:
-            console.print(f"  {escape(step)}", highlight=False)
-        console.print(f"  [green]answer:[/green] {escape(json.dumps(entry.answer, ensure_ascii=False))}",
-                      highlight=False)
+    def show(self, markdown: bool = False) -> None:
+        from grader import report
+        if markdown:
+            print(report.render_key_markdown(self.to_json(), title=self.assignment.title), end="")
+        else:
+            report.print_key(self)
 
 
 def answer_key(path: Path | str) -> AnswerKey:

@@ -15,6 +15,7 @@ Feedback levels (DESIGN.md `feedback`):
 from __future__ import annotations
 
 import functools
+import json
 
 import math
 import re
@@ -22,16 +23,20 @@ from collections import Counter
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 import jinja2
 from markupsafe import Markup
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
 from grader.results import (CheckStatus, ClaimResult, ClaimStatus, QuestionResult,
                             QuestionStatus, Result)
+
+if TYPE_CHECKING:
+    from grader.key import AnswerKey
 
 
 class Level(StrEnum):
@@ -386,6 +391,24 @@ def render_key_markdown(key: Mapping[str, Any], *, title: str = "") -> str:
     """The answer key (the `grade key --json` object: assignment, questions with id, kind,
     answer, steps) as GitHub Markdown with the work shown."""
     return environment().get_template("key.md.j2").render(key=key, title=title)
+
+
+def print_key(key: "AnswerKey", console: Console | None = None) -> None:
+    """The key for a terminal: each answer under its question, the steps indented."""
+    console = console or Console()
+    a = key.assignment
+    console.print(f"[bold]{escape(a.title)}[/bold]  ({a.id}, {len(key.entries)} questions)")
+    for entry in key.entries:
+        q = entry.question
+        console.print(f"\n[bold cyan]{q.id}[/bold cyan] {q.kind}  [dim]{q.points:g} pt[/dim]  "
+                      f"{escape(q.title)}")
+        if entry.worked is None:
+            console.print("  [dim](scored by a person)[/dim]")
+            continue
+        for step in entry.worked.steps:
+            console.print(f"  {escape(step)}", highlight=False)
+        answer = json.dumps(entry.answer, ensure_ascii=False)
+        console.print(f"  [green]answer:[/green] {escape(answer)}", highlight=False)
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")

@@ -118,3 +118,10 @@ def test_ref_attention_from_a_file_with_a_causal_mask(tmp_path: Path) -> None:
     v = torch.tensor([[0.5, 0], [0, 1], [1, 1]])[None]
     want = torch.nn.functional.scaled_dot_product_attention(q, q, v, is_causal=True)[0]
     assert torch.allclose(torch.tensor(json.loads(out)["output"]["answer"]), want, atol=1e-6)
+
+
+def test_key_as_markdown_shows_answers_and_steps() -> None:
+    code, out, _ = invoke("key", str(ROOT / "assignments" / "demo"), "--markdown")
+    assert code == 0
+    assert out.startswith("# Answer key · demo")
+    assert "## 1.3 · *cnn.params*" in out and "3·3·3·32 + 32 = 896" in out
