@@ -320,14 +320,14 @@ def student_view(result: Result, level: str) -> dict[str, Any]:
     view: dict[str, Any] = {"student": result.student, "assignment": result.assignment,
                             "feedback": level, "ready": not problems, "problems": problems}
     if level == "format":
-        view["questions"] = [{"id": q.id, "kind": q.kind,
-                              "status": "parsed" if q.status not in (
-                                  QuestionStatus.MISSING, QuestionStatus.UNPARSABLE,
-                                  QuestionStatus.MANUAL) else str(q.status),
+        # the same status words the terminal and HTML views use at this level
+        from grader.report import Visibility, shown_claim_status, shown_status
+        vis = Visibility.of(level)
+        view["questions"] = [{"id": q.id, "kind": q.kind, "status": shown_status(q, vis),
                               "given": q.given, "feedback": q.feedback} for q in shown.questions]
-        view["claims"] = [{"id": c.id, "status": "ran" if c.status in (
-            ClaimStatus.VERIFIED, ClaimStatus.REFUTED) else str(c.status), "claimed": c.claimed,
-            "detail": c.detail if c.status is ClaimStatus.ERROR else ""} for c in shown.claims]
+        view["claims"] = [{"id": c.id, "status": shown_claim_status(c, vis), "claimed": c.claimed,
+                           "detail": c.detail if c.status is ClaimStatus.ERROR else ""}
+                          for c in shown.claims]
         return view
     full = shown.to_json()
     if level == "correctness":

@@ -62,7 +62,8 @@ def test_format_level_shows_no_scores_or_verdicts(tmp_path: Path) -> None:
     view = json.loads(out)
     assert "score" not in view
     statuses = {q["status"] for q in view["questions"]}
-    assert statuses <= {"parsed", "missing", "unparsable", "manual"}
+    assert statuses <= {"parsed", "missing", "unparsable"}
+    assert [c["status"] for c in view["claims"]] == ["readable"]   # bob's claim has a value
     assert not re.search(r'"(correct|incorrect|partial|verified|refuted)"', out)
     by_id = {q["id"]: q for q in view["questions"]}
     assert by_id["6.4"]["status"] == "unparsable"      # the one thing a student must fix
