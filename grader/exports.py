@@ -23,10 +23,12 @@ from grader.results import ClaimResult, QuestionResult, QuestionStatus, Result, 
 CANVAS_ID_COLUMNS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
 
 # feedback level -> (Gradescope visibility, may the output show expected values)
+# feedback level -> (Gradescope visibility, the level whose redaction the text follows); a
+# `format` assignment still shows verdicts once the instructor publishes, never answers
 GRADESCOPE_LEVELS = {
-    "answers": ("visible", True),
-    "correctness": ("visible", False),
-    "format": ("after_published", False),
+    "answers": ("visible", "answers"),
+    "correctness": ("visible", "correctness"),
+    "format": ("after_published", "correctness"),
 }
 
 
@@ -89,12 +91,14 @@ def write_canvas_csv(results: list[Result], assignment: Assignment, path: Path) 
 
 def gradescope_results(result: Result, assignment: Assignment) -> dict[str, Any]:
     """Gradescope's results.json for one student, revealing what `feedback` allows."""
-    visibility, show_expected = GRADESCOPE_LEVELS.get(assignment.feedback, ("hidden", False))
+    from grader.grading import redact
+    visibility, level = GRADESCOPE_LEVELS.get(assignment.feedback, ("hidden", "correctness"))
     if result.error is not None:
         return {"score": 0, "output": f"This submission could not be graded: {result.error}",
                 "visibility": visibility, "stdout_visibility": "hidden", "tests": []}
-    tests = [_question_test(q, assignment, visibility, show_expected) for q in result.questions]
-    tests += [_claim_test(c, visibility, show_expected) for c in result.claims]
+    shown = redact(result, level)       # the same cut `grade check` makes; scores are kept
+    tests = [_question_test(q, assignment, visibility) for q in shown.questions]
+    tests += [_claim_test(c, visibility) for c in shown.claims]
     warnings = [f"{i.check}: {i.detail}" for i in result.integrity if str(i.status) != "pass"]
     output = f"Score {_num(result.score)} / {_num(result.max_score)}."
     if warnings:
@@ -103,14 +107,13 @@ def gradescope_results(result: Result, assignment: Assignment) -> dict[str, Any]
             "stdout_visibility": "hidden", "tests": tests}
 
 
-def _question_test(q: QuestionResult, assignment: Assignment, visibility: str,
-                   show_expected: bool) -> dict[str, Any]:
+def _question_test(q: QuestionResult, assignment: Assignment, visibility: str) -> dict[str, Any]:
     question = assignment.question(q.id)
     title = question.title if question is not None and question.title else q.kind
     lines = [f"{q.status}: {q.feedback}".strip()]
     if q.status not in (QuestionStatus.MISSING, QuestionStatus.MANUAL):
         lines.append(f"Your answer: {_text(q.given)}")
-    if show_expected and q.expected is not None:
+    if q.expected is not None:          # only left in by the `answers` level
         lines.append(f"Expected: {_text(q.expected)}")
         lines += q.steps
     return {"score": _num(q.score), "max_score": _num(q.max_score),
@@ -119,14 +122,12 @@ def _question_test(q: QuestionResult, assignment: Assignment, visibility: str,
             "visibility": visibility}
 
 
-def _claim_test(c: ClaimResult, visibility: str, show_expected: bool) -> dict[str, Any]:
+def _claim_test(c: ClaimResult, visibility: str) -> dict[str, Any]:
     lines = [f"{c.status}: claimed {_text(c.claimed)}"]
-    if show_expected:
+    if c.measured is not None:          # only left in by the `answers` level
         lines.append(f"measured {_text(c.measured)} (tolerance {c.tolerance:g})")
-        if c.detail:
-            lines.append(c.detail)
-    elif str(c.status) == "error" and c.detail:
-        lines.append(c.detail)          # the student's own code failed: they must see why
+    if c.detail:
+        lines.append(c.detail)
     return {"score": _num(c.score), "max_score": _num(c.max_score),
             "status": "passed" if c.score >= c.max_score else "failed",
             "name": f"Claim {c.id}" + (f": {c.metric}" if c.metric else ""), "number": c.id,

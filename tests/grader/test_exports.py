@@ -147,3 +147,18 @@ def test_the_check_rejects_what_gradescope_rejects() -> None:
         check_gradescope({"tests": [{"name": "no score anywhere"}]})
     with pytest.raises(AssertionError):
         check_gradescope({"score": "10"})
+
+
+def test_gradescope_below_answers_hides_details_that_state_the_answer() -> None:
+    """A comparison detail may name the expected shape; only the `answers` level shows it."""
+    from grader.assignment import Question
+    from grader.results import QuestionResult, QuestionStatus
+    result = Result("ann", "hw", [QuestionResult(
+        "7.2", "attention.multihead", QuestionStatus.INCORRECT, 0, 1, [8, 4], "4x8",
+        feedback="Not right. Shape 8×4 expected, 4×8 given.")])
+    hw = Assignment("hw", "HW", "correctness", (Question("7.2", "attention.multihead", 1),),
+                    (), Path("assignment.toml"))
+    for level, leaks in (("answers", True), ("correctness", False), ("format", False)):
+        out = gradescope_results(result, replace(hw, feedback=level))["tests"][0]["output"]
+        assert ("8×4" in out) == leaks, (level, out)
+        assert ("Your answer: 4x8" in out)
