@@ -420,7 +420,8 @@ def _text(value: Any, style: str = "") -> Text:
     return Text(_CONTROL.sub("\ufffd", str(value)), style=style)
 
 
-_CHECK_STYLE = {CheckStatus.PASS: "green", CheckStatus.WARN: "yellow", CheckStatus.FAIL: "bold red"}
+_CHECK_STYLE = {CheckStatus.PASS: "green", CheckStatus.WARN: "yellow", CheckStatus.FAIL: "bold red",
+                CheckStatus.INFO: "blue"}
 _STATUS_STYLE = {
     "correct": "bold green", "partial": "bold yellow", "incorrect": "bold red",
     "missing": "dim", "unparsable": "bold magenta", "manual": "bold blue", "parsed": "green",
@@ -457,7 +458,7 @@ def print_terminal(result: Result, console: Console | None = None, *,
         console.print(table)
     if result.claims:
         console.print(_claims_table(result.claims, vis))
-    if any(i.status != CheckStatus.PASS for i in result.integrity):
+    if any(i.status not in (CheckStatus.PASS, CheckStatus.INFO) for i in result.integrity):
         table = Table(title="Integrity", title_justify="left")
         for name in ("check", "status", "detail"):
             table.add_column(name, no_wrap=name == "status")
@@ -467,7 +468,10 @@ def print_terminal(result: Result, console: Console | None = None, *,
         console.print(table)
     elif result.integrity:
         n = len(result.integrity)
-        console.print(_text(f"Integrity checks: {n} of {n} pass", "green"))
+        passed = sum(i.status == CheckStatus.PASS for i in result.integrity)
+        console.print(_text(f"Integrity checks: {passed} pass, {n - passed} for information",
+                            "green") if passed < n else
+                      _text(f"Integrity checks: {n} of {n} pass", "green"))
     ctx = _context(result, "", feedback)
     if vis.scores:
         console.print(Text.assemble(("Total: ", "bold"), (f"{ctx['score']} / {ctx['max_score']}",

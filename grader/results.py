@@ -30,6 +30,7 @@ class CheckStatus(StrEnum):
     PASS = "pass"
     WARN = "warn"
     FAIL = "fail"
+    INFO = "info"           # a fact with nothing to compare it against: neither pass nor warn
 
 
 @dataclass
@@ -85,6 +86,7 @@ class ClaimResult:
     log_verdict: str = ""               # what the training log says about the claimed value
     curves: list[Curve] = field(default_factory=list)
     curves_svg: str = ""                # inline SVG of the curves (matplotlib), for HTML reports
+    params: int | None = None           # the re-run model's parameter count
 
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "status": str(self.status), "claimed": self.claimed,

@@ -28,6 +28,7 @@ import sys
 import time
 import traceback
 
+MAX_HEADER = 1 << 20
 STORED_ACC_KEYS = ("test_acc", "best_acc", "acc", "accuracy", "val_acc", "best_val_acc",
                    "top1", "best_prec1")
 STATE_KEYS = ("model_state_dict", "state_dict", "model", "net", "model_state", "weights")
@@ -39,34 +40,86 @@ class Failure(Exception):
 
 
 def main() -> None:
+    _not_dumpable()
     device = sys.argv[1] if len(sys.argv) > 1 else "cpu"
     warm = warm_up(device)
     warm["ready"] = not select.select([sys.stdin], [], [], 0)[0]   # no request waiting yet
-    raw = sys.stdin.buffer.read()
-    if not raw:
+    line = sys.stdin.buffer.readline(MAX_HEADER)
+    if not line:
         os._exit(0)     # a pre-started child sent away without a student
-    request = json.loads(raw)
-    sys.stdin.close()
-    reply = os.fdopen(request["result_fd"], "wb")
-    os.set_inheritable(reply.fileno(), False)
+    request = json.loads(line)
+    channel = Channel(request)
     meta: dict = {"notes": [], "warm": warm}
     try:
         apply_limits(request.get("limits") or {})
-        arrays = run(request, meta)
-        header = {"ok": True, "meta": meta,
-                  "arrays": [[k, str(a.dtype), list(a.shape)] for k, a in arrays.items()]}
-        body = [a.tobytes() for a in arrays.values()]
+        take_in(request)
+        arrays = run(request, meta, channel)
+        header = {"ok": True, "final": True, "meta": meta}
     except BaseException as e:   # SystemExit from student code too: it is a failure to report
         detail = str(e) if isinstance(e, Failure) else _one_line(e)
-        header, body = {"ok": False, "error": detail, "meta": meta}, []
+        header, arrays = {"ok": False, "error": detail, "meta": meta}, {}
         traceback.print_exc()
     _release_output()
-    reply.write(_frame(request["token"], header))
-    for chunk in body:
-        reply.write(chunk)
-    reply.flush()
-    reply.close()
+    channel.send(header, arrays)
     os._exit(0)      # skip interpreter teardown: student atexit hooks get no say
+
+
+class Channel:
+    """The conversation with the parent: messages in on stdin (a JSON line, then the arrays it
+    names), frames out on the inherited result pipe (after the request's token)."""
+
+    def __init__(self, request: dict) -> None:
+        self.token = request["token"]
+        self.out = os.fdopen(request["result_fd"], "wb")
+        os.set_inheritable(self.out.fileno(), False)
+
+    def send(self, header: dict, arrays: dict) -> None:
+        header = dict(header, arrays=[[k, str(a.dtype), list(a.shape)] for k, a in
+                                      arrays.items()])
+        self.out.write(_frame(self.token, header))
+        for a in arrays.values():
+            self.out.write(a.tobytes())
+        self.out.flush()
+
+    def receive(self) -> tuple[dict, dict]:
+        """The next message: its header and arrays (numpy)."""
+        import numpy as np
+        line = sys.stdin.buffer.readline(MAX_HEADER)
+        if not line:
+            raise Failure("the grader closed the conversation early")
+        header = json.loads(line)
+        arrays = {}
+        for name, dtype, shape in header.get("arrays", []):
+            count = math.prod(shape)
+            raw = sys.stdin.buffer.read(count * np.dtype(dtype).itemsize)
+            arrays[name] = np.frombuffer(raw, dtype=dtype, count=count).reshape(shape)
+        return header, arrays
+
+
+def _not_dumpable() -> None:
+    """No core dumps and no /proc/PID/mem for anyone else: PR_SET_DUMPABLE = 0."""
+    try:
+        import ctypes
+        ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
+def take_in(request: dict) -> None:
+    """Copy the student's files from the read-only /incoming into this box's bounded scratch
+    folder (the cwd): whatever the code writes there counts against the box's quota."""
+    src = request.get("incoming")
+    if not src:
+        return
+    import errno
+    import shutil
+    try:
+        shutil.copytree(src, ".", dirs_exist_ok=True, symlinks=True)
+    except OSError as e:
+        if e.errno == errno.ENOSPC or "No space" in str(e):
+            raise Failure("the submission does not fit the sandbox's scratch quota "
+                          f"({request.get('scratch_mb', '?')} MB)") from None
+        raise Failure(f"could not copy the submission into the sandbox: {e}") from None
 
 
 def _release_output() -> None:
@@ -179,8 +232,7 @@ def _one_line(e: BaseException) -> str:
     return (f"{where}: {text}" if where else text)[:400]
 
 
-def run(request: dict, meta: dict) -> dict:
-    import numpy as np
+def run(request: dict, meta: dict, channel: Channel) -> dict:
     import torch
     torch.set_grad_enabled(False)
     device = torch.device(request["device"])
@@ -191,10 +243,10 @@ def run(request: dict, meta: dict) -> dict:
     meta["params"] = int(sum(p.numel() for p in model.parameters()))
     loaded = time.monotonic()
     if request["task"] == "classification":
-        arrays = {"logits": classify(model, request, device).numpy()}
-    else:
-        logprobs, meta["causal"] = language_model(model, request, device)
-        arrays = {"logprobs": logprobs.numpy().astype(np.float32)}
+        arrays = {f"logits:{spec['name']}": classify(model, request, spec, device).numpy()
+                  for spec in request["inputs"]}
+    else:       # the token batches' answers went out one by one; the last frame is the meta
+        arrays, meta["causal"] = {}, language_model(model, request, device, channel)
     meta["timing"] = {"load_s": round(loaded - start, 3),
                       "evaluate_s": round(time.monotonic() - loaded, 3)}
     return arrays
@@ -320,9 +372,9 @@ def _fit(model, state: dict) -> None:
 
 # ---------------------------------------------------------------- evaluation
 
-def classify(model, request: dict, device):
+def classify(model, request: dict, spec: dict, device):
+    """Logits (N, classes) of one named input set (the test images, or a control's)."""
     import torch
-    spec = request["inputs"]
     n, shape = spec["shape"][0], spec["shape"]
     cuda = device.type == "cuda"
     raw = read_images(spec["path"], shape, pinned=cuda)     # (N, C, H, W) uint8
@@ -368,11 +420,6 @@ def read_images(path: str, shape: list[int], pinned: bool):
     return raw
 
 
-def _batchify(tokens, bsz: int):
-    nbatch = tokens.size(0) // bsz
-    return tokens[: nbatch * bsz].view(bsz, -1).t().contiguous()     # (T, B)
-
-
 def _forward(model, x, hidden, layout: str, seq: int, bsz: int):
     """Log-probabilities (T, B, V) whatever the layout and output form."""
     import torch
@@ -399,33 +446,37 @@ def _detach(h):
     return h
 
 
-def language_model(model, request: dict, device):
-    import numpy as np
+def language_model(model, request: dict, device, channel: Channel) -> dict:
+    """Answer the parent's token batches one at a time: for a batch x (T, B), the
+    log-probability of each next token inside it, (T-1, B), and the whole distribution at its
+    last row, (B, V), whose target is the first row of the next batch: that row arrives only
+    after this answer has left. A new stream (a control) starts from a fresh hidden state.
+    Returns the causal-leak check, run on the first batch."""
     import torch
-    spec = request["inputs"]
-    tokens = torch.from_numpy(np.fromfile(spec["path"], dtype=np.int64))
-    bsz, bptt = int(request["eval_batch_size"]), int(request["bptt"])
-    layout = request["layout"]
-    data = _batchify(tokens, bsz).to(device)                        # (T, B)
+    bsz, layout = int(request["eval_batch_size"]), request["layout"]
     recurrent = hasattr(model, "init_hidden")
-    hidden = model.init_hidden(bsz) if recurrent else None
-    out = []
+    stream, hidden, leak = None, None, {"checked": False}
     with torch.inference_mode():
-        leak = _causal_check(model, data[: bptt + 1], layout, bsz, recurrent)
-        for i in range(0, data.size(0) - 1, bptt):
-            seq = min(bptt, data.size(0) - 1 - i)
-            x, y = data[i:i + seq], data[i + 1:i + 1 + seq]
-            logp, hidden = _forward(model, x, hidden, layout, seq, bsz)
-            out.append(logp.gather(-1, y.unsqueeze(-1)).squeeze(-1))         # (T, B)
+        while True:
+            header, arrays = channel.receive()
+            if header.get("end"):
+                return leak
+            x = torch.from_numpy(arrays["x"].copy()).to(device)                # (T, B)
+            if header.get("stream") != stream:
+                stream = header.get("stream")
+                hidden = model.init_hidden(bsz) if recurrent else None
+                if not leak["checked"]:
+                    leak = _causal_check(model, x, layout, bsz, recurrent)
+            logp, hidden = _forward(model, x, hidden, layout, x.size(0), bsz)   # (T, B, V)
+            inner = logp[:-1].gather(-1, x[1:].unsqueeze(-1)).squeeze(-1)      # (T-1, B)
+            channel.send({"ok": True}, {"inner": inner.cpu().numpy(),
+                                        "last": logp[-1].cpu().numpy()})
             hidden = _detach(hidden) if recurrent else None
-    # The parent sums in the batchified order; the order does not change the mean.
-    return torch.cat(out).flatten().cpu(), leak
 
 
-def _causal_check(model, chunk, layout: str, bsz: int, recurrent: bool) -> dict:
+def _causal_check(model, x, layout: str, bsz: int, recurrent: bool) -> dict:
     """Changing tokens from position t on must leave the outputs before t unchanged."""
     import torch
-    x = chunk[:-1]
     seq = x.size(0)
     if seq < 4:
         return {"checked": False}

@@ -253,7 +253,7 @@ def test_without_bwrap_the_run_is_flagged_and_forks_still_refused(tmp_path):
         v.sandbox = Sandbox(use_bwrap=False)
         result, checks = v.verify(claim(), {**DEMO, "value": digits_accuracy(alice)}, alice)
         assert result.status is ClaimStatus.VERIFIED, result.detail
-        assert any(c.check == "sandbox" and c.status is CheckStatus.WARN for c in checks)
+        assert any(c.check == "claim 5: sandbox" and c.status is CheckStatus.WARN for c in checks)
         (tmp_path / "model.py").write_text("import os\nos.fork()\n")
         result, _ = v.verify(claim(), {"code": "model.py"}, tmp_path)
         assert result.status is ClaimStatus.ERROR and "Operation not permitted" in result.detail

@@ -9,10 +9,10 @@ import struct
 
 import numpy as np
 
-from grader.sandbox import _find_frame, _Reply, _Tail, copy_submission, seccomp_program
+from grader.sandbox import Replies, Tail, copy_submission, find_frame, seccomp_program
 
 
-def test_copy_drops_links_out_and_keeps_links_in(tmp_path):
+def test_copy_drops_every_symlink_in_or_out(tmp_path):
     src, outside = tmp_path / "alice", tmp_path / "secret.txt"
     (src / "sub").mkdir(parents=True)
     outside.write_text("not yours")
@@ -24,17 +24,18 @@ def test_copy_drops_links_out_and_keeps_links_in(tmp_path):
     dropped = copy_submission(src, tmp_path / "scratch")
     scratch = tmp_path / "scratch"
     assert (scratch / "model.py").read_text() == "x = 1\n"
-    assert (scratch / "inside").read_text() == "mine" and not (scratch / "inside").is_symlink()
-    assert not (scratch / "escape").exists() and "outside" in dropped["escape"]
+    assert not (scratch / "inside").exists() and "symlink" in dropped["inside"]
+    assert (scratch / "sub" / "data.txt").read_text() == "mine"
+    assert not (scratch / "escape").exists() and "symlink" in dropped["escape"]
     assert not (scratch / "dirlink").exists() and "dirlink" in dropped
 
 
 def test_output_is_kept_bounded_head_and_tail():
-    tail = _Tail(io.BytesIO(b"A" * 1000 + b"B" * 100_000 + b"Z" * 1000), keep=2000)
+    tail = Tail(io.BytesIO(b"A" * 1000 + b"B" * 100_000 + b"Z" * 1000), keep=2000)
     text = tail.text()
     assert text.startswith("A" * 1000) and text.endswith("Z" * 1000)
     assert "100,000 bytes cut" in text and len(text) < 2100
-    assert _Tail(io.BytesIO(b"short"), keep=2000).text() == "short"
+    assert Tail(io.BytesIO(b"short"), keep=2000).text() == "short"
 
 
 def test_seccomp_program_is_whole_bpf_instructions():
@@ -61,22 +62,34 @@ def test_a_frame_is_found_past_garbage_and_only_once_its_header_is_whole():
     forged = frame(token, {"ok": True, "arrays": [["x", "object", [1]]]})   # not well-formed
     data = bytearray(b"noise" + forged + frame(token, header) + logits.tobytes())
     mark = b"\n" + token.encode() + b" "
-    found, _ = _find_frame(data, mark)
+    found, _ = find_frame(data, mark)
     assert found is not None and found[0] == header
     assert bytes(data[found[1]:found[2]]) == logits.tobytes()
     cut = data.rindex(b"logits")                 # the header line still arriving
-    partial, resume = _find_frame(data[:cut], mark)
+    partial, resume = find_frame(data[:cut], mark)
     assert partial is None and data[resume:].startswith(mark + b'{"ok": true, "meta"')
 
 
-def test_the_reply_is_done_when_its_frame_is_complete_without_waiting_for_eof():
+def test_a_frame_is_handed_out_once_complete_without_waiting_for_eof():
     r, w = os.pipe()
     header = {"ok": True, "meta": {}, "arrays": [["a", "int64", [4]]]}
-    reply = _Reply(r, cap=1 << 20, token="abc")
+    replies = Replies(r, cap=1 << 20, token="abc")
     os.write(w, frame("abc", header))
-    assert not reply.done.wait(0.2)              # the body has not come yet
-    os.write(w, np.arange(4, dtype=np.int64).tobytes())
-    assert reply.done.wait(5) and reply.complete  # the write end is still open
+    assert replies.next(0.2) is None and replies.timed_out     # the body has not come yet
+    os.write(w, np.arange(4, dtype=np.int64).tobytes() + frame("abc", {"ok": True, "n": 2}))
+    first = replies.next(5)                                     # the write end is still open
+    assert first is not None and list(first.arrays["a"]) == [0, 1, 2, 3]
+    second = replies.next(5)
+    assert second is not None and second.header["n"] == 2       # frames come in order
+    os.close(w)
+    assert replies.next(5) is None and not replies.timed_out    # closed, not timed out
+
+
+def test_unread_reply_bytes_are_capped():
+    r, w = os.pipe()
+    replies = Replies(r, cap=1000, token="abc")
+    os.write(w, b"x" * 2000)
+    assert replies.next(5) is None and replies.overflow
     os.close(w)
 
 

@@ -165,7 +165,7 @@ def test_symlink_out_of_the_submission(verifier, tmp_path):
     (folder / "secrets").symlink_to("/etc/passwd")
     result, _ = run(verifier, folder, 90.0)
     assert result.status is ClaimStatus.ERROR
-    assert "symlink pointing outside" in result.detail
+    assert "is a symlink; submit the file itself" in result.detail
 
 
 def test_checkpoint_that_is_not_a_checkpoint(verifier, tmp_path):

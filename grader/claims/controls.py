@@ -1,0 +1,90 @@
+"""Memorisation controls: the claim measured again on inputs an honest model barely notices.
+
+A public test set can be memorised into a checkpoint (all of CIFAR-10's test images are 30 MB),
+and a model that looks each input up in such a table scores 100% without having learnt
+anything. One more pass catches the exact-match table:
+
+- classification: every pixel moved by -1, 0 or +1 step of its stored scale (±1/255 for CIFAR),
+  at random; an honest model's accuracy moves by a fraction of a point;
+- language models: the test lines in a shuffled order; an honest model loses at most the
+  context across line ends.
+
+The randomness is drawn per grading session from the OS, so the perturbed inputs cannot be
+precomputed from the grader's (public) code. A table keyed on near neighbours is not caught:
+against that, only a private split helps (DESIGN.md: `imagefolder:PATH`, `text:PATH`).
+"""
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from grader.assignment import Claim
+from grader.datasets import ImageSplit, TextSplit
+
+NOISE_DROP_POINTS = 5.0     # accuracy may fall by max(this, 2 × tolerance) points
+SHUFFLE_RATIO = 1.5         # perplexity may rise by this factor
+
+
+@dataclass(frozen=True)
+class ControlResult:
+    name: str               # "pixel noise" | "shuffled lines"
+    measured: float         # the claim's metric on the original inputs
+    control: float          # ... on the perturbed ones
+    ok: bool
+    detail: str
+
+
+def session_seed() -> int:
+    return secrets.randbits(63)
+
+
+def noisy_images(split: ImageSplit, seed: int) -> torch.Tensor:
+    """Each stored value moved by -1, 0 or +1 of its own scale, clipped to [0, scale]."""
+    g = torch.Generator().manual_seed(seed)
+    step = torch.randint(-1, 2, split.images.shape, generator=g, dtype=torch.int16)
+    top = 255 if split.scale > 255 else int(split.scale)
+    return (split.images.to(torch.int16) + step).clamp_(0, top).to(torch.uint8)
+
+
+def line_end(split: TextSplit) -> int | None:
+    """The token that closes a line: `<eos>` (word level) or a newline (characters)."""
+    for token in ("<eos>", "\n"):
+        if token in split.vocab:
+            return split.vocab.index(token)
+    return None
+
+
+def shuffled_lines(tokens: torch.Tensor, end: int, seed: int) -> torch.Tensor:
+    """The same lines (each closed by `end`) in a random order; a trailing partial line stays
+    last."""
+    ids = tokens.numpy()
+    cuts = np.flatnonzero(ids == end) + 1
+    lines = np.split(ids, cuts)
+    tail = lines.pop() if len(lines) and (len(lines[-1]) == 0 or lines[-1][-1] != end) else None
+    order = np.random.default_rng(seed).permutation(len(lines))
+    parts = [lines[i] for i in order] + ([tail] if tail is not None and len(tail) else [])
+    return torch.from_numpy(np.concatenate(parts) if parts else ids.copy())
+
+
+def judge_accuracy(claim: Claim, measured: float, noisy: float) -> ControlResult:
+    allowed = max(NOISE_DROP_POINTS, 2 * claim.tolerance)
+    drop = measured - noisy
+    ok = drop <= allowed
+    detail = (f"pixel noise (±1 step per pixel): {noisy:.2f}% against {measured:.2f}% "
+              f"(drop {drop:+.2f} points, at most {allowed:g} allowed)"
+              + ("" if ok else ": the model recognises the exact test images, not digits or "
+                 "objects; a lookup table of the test set behaves like this"))
+    return ControlResult("pixel noise", measured, noisy, ok, detail)
+
+
+def judge_perplexity(claim: Claim, measured: float, shuffled: float) -> ControlResult:
+    ratio = shuffled / measured if measured > 0 else float("inf")
+    ok = ratio <= SHUFFLE_RATIO
+    detail = (f"shuffled test lines: perplexity {shuffled:.2f} against {measured:.2f} "
+              f"(×{ratio:.2f}, at most ×{SHUFFLE_RATIO:g} allowed)"
+              + ("" if ok else ": the model knows the test text's order, not the language; a "
+                 "memorised test stream behaves like this"))
+    return ControlResult("shuffled lines", measured, shuffled, ok, detail)

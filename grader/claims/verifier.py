@@ -1,0 +1,354 @@
+"""`ClaimVerifier`: re-runs claims, one per grading session, shared by every student of a class.
+
+`verify(claim, spec, folder)` copies the submission into a fresh sandbox's scratch folder, runs
+its `code` + `checkpoint` on the decoded evaluation inputs (and a memorisation control's), and
+computes the metric here, from the logits or log-probabilities that come back: the labels
+never enter the sandbox, and neither does any copy of the evaluation data (grader/sandbox/
+mounts.py hides the data root and scikit-learn's bundled datasets).
+
+Warm start: the verifier keeps `warm` sandboxes started ahead (`WarmPool`; default 2,
+`GRADE_WARM` or the `warm` argument, 0 turns it off). A pre-started sandbox is generic and
+empty until the student's files are copied in right before the request; it serves that one
+student and is killed. `warm_stats` counts how the re-runs started.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import threading
+import weakref
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from grader.assignment import Claim
+from grader.claims import controls, integrity, runs
+from grader.claims.judging import accuracy, judge, perplexity
+from grader.claims.spec import Verdict, claimed, kwargs, named, normalize
+from grader.datasets import (DatasetCache, DatasetInvalid, DatasetMissing, ImageSplit,
+                             TextSplit, read_vocab)
+from grader.errors import GradeError
+from grader.results import CheckStatus, ClaimResult, ClaimStatus, IntegrityCheck
+from grader.sandbox import Child, Limits, Outcome, Sandbox, StartCaps, WarmPool, copy_submission
+
+MAX_VOCAB_BYTES = 50 << 20
+DEFAULT_WARM = 2
+
+
+@dataclass(frozen=True)
+class WarmStats:
+    """How a verifier's re-runs started: `prestarted` ones came from the warm pool (`ready`:
+    its start-up had finished when the request came), `cold` ones were started on the spot."""
+
+    prestarted: int = 0
+    ready: int = 0
+    cold: int = 0
+
+
+@dataclass
+class Measured:
+    value: float
+    detail: str
+    params: int | None = None
+    control: controls.ControlResult | None = None
+    refusal: str = ""               # why a measured value still cannot stand (leak, control)
+
+
+def resolve_device(device: str) -> str:
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device not in ("cpu", "cuda"):
+        raise ValueError(f"device {device!r} is not auto, cpu or cuda")
+    return device
+
+
+class ClaimVerifier:
+    """Re-runs claims. `warm`: sandboxes kept started ahead (default `GRADE_WARM` or 2)."""
+
+    def __init__(self, data_root: Path | None = None, device: str = "auto",
+                 warm: int | None = None) -> None:
+        if data_root is None and os.environ.get("GRADE_DATA"):
+            data_root = Path(os.environ["GRADE_DATA"])
+        self.data_root = Path(data_root) if data_root is not None else None
+        self.device = resolve_device(device)
+        self.warm = _warm_size(warm)
+        self.cache = DatasetCache(self.data_root)
+        hidden = (str(self.data_root),) if self.data_root is not None else ()
+        self.sandbox = Sandbox(hidden=hidden)
+        self.caps = StartCaps()
+        self.seed = controls.session_seed()
+        self._tmp = Path(tempfile.mkdtemp(prefix="grade-claims-"))
+        self._inputs: dict[tuple, Path] = {}
+        self._lock = threading.Lock()       # `grade batch --jobs N` may share one verifier
+        self._pool: WarmPool | None = None
+        self._stats = WarmStats()
+
+    def __enter__(self) -> ClaimVerifier:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Kill the idle pre-started sandboxes and drop the decoded inputs."""
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.close()
+        shutil.rmtree(self._tmp, ignore_errors=True)
+
+    @property
+    def warm_stats(self) -> WarmStats:
+        return self._stats
+
+    def prewarm(self) -> None:
+        """Start the warm pool now, before the first student (otherwise at the first re-run)."""
+        pool = self._warm_pool()
+        if pool is not None:
+            pool.fill()
+
+    def _warm_pool(self) -> WarmPool | None:
+        with self._lock:
+            if self.warm <= 0:
+                return None
+            if self._pool is not None and self._pool.sandbox is not self.sandbox:
+                self._pool.close()          # the sandbox was replaced (tests do): start afresh
+                self._pool = None
+            if self._pool is None:
+                self._pool = WarmPool(self.sandbox, self.device, self.warm, self._tmp,
+                                      self.caps)
+                weakref.finalize(self, WarmPool.close, self._pool)   # a verifier never closed
+            return self._pool
+
+    def _child(self, limits: Limits) -> Child:
+        """A pre-started sandbox when its caps serve `limits`, else one started now."""
+        if self.caps.serves(limits, self.device):
+            pool = self._warm_pool()
+            if pool is not None:
+                return pool.take()
+            return self.sandbox.start(self.device, self._tmp, self.caps)
+        return self.sandbox.start(self.device, self._tmp, StartCaps.for_limits(limits))
+
+    def _count(self, outcome: Outcome) -> None:
+        with self._lock:
+            s = self._stats
+            self._stats = WarmStats(s.prestarted + outcome.prestarted, s.ready + outcome.ready,
+                                    s.cold + (not outcome.prestarted))
+
+    # ------------------------------------------------------------ verify
+
+    def verify(self, claim: Claim, spec: dict, folder: Path
+               ) -> tuple[ClaimResult, list[IntegrityCheck]]:
+        checks: list[IntegrityCheck] = []
+        spec = spec if isinstance(spec, dict) else {}
+        value = claimed(spec)
+        try:
+            m = self._measure(claim, spec, Path(folder), checks)
+        except Verdict as v:
+            return self._result(claim, v.status, value, None, v.detail), checks
+        except Exception as e:     # a grader bug must not stop a class's grading
+            return self._result(claim, ClaimStatus.ERROR, value, None,
+                                f"grader error while re-running: {type(e).__name__}: {e}"), checks
+        status, score, why = judge(claim, value, m.value)
+        if m.refusal:
+            status, score, why = ClaimStatus.REFUTED, 0.0, m.refusal
+        result = self._result(claim, status, value, m.value, f"{m.detail}; {why}", score)
+        result.params = m.params
+        return result, checks
+
+    def _result(self, claim: Claim, status: ClaimStatus, value: float | None,
+                measured: float | None, detail: str, score: float = 0.0) -> ClaimResult:
+        return ClaimResult(id=claim.id, status=status, claimed=value,
+                           measured=None if measured is None else round(measured, 4),
+                           tolerance=claim.tolerance, score=round(score, 4),
+                           max_score=claim.points, detail=detail, metric=claim.metric)
+
+    def _measure(self, claim: Claim, spec: dict, folder: Path, checks: list[IntegrityCheck]
+                 ) -> Measured:
+        code, ckpt = named(spec, "code", folder), named(spec, "checkpoint", folder)
+        if code is None and ckpt is None:
+            raise Verdict(ClaimStatus.UNVERIFIABLE, "nothing to re-run: the claim names no "
+                          "`code` or `checkpoint`; the training log is the only evidence")
+        lm = claim.task == "language-model"
+        split = self._text(claim, spec, folder) if lm else self._images(claim)
+        request = self._request(claim, spec, split, code, ckpt)
+        limits = Limits(wall_s=claim.timeout,
+                        memory_mb=int(claim.options.get("memory_mb", 8192)))
+        run = self._attempt(self._child(limits), claim, folder, split, request, limits, checks)
+        if _start_up_failed(run.outcome):   # e.g. the GPU was full while it warmed up
+            run = self._attempt(self.sandbox.start(self.device, self._tmp,
+                                                   StartCaps.for_limits(limits)),
+                                claim, folder, split, request, limits, [])
+        outcome = run.outcome
+        checks.extend(integrity.rows(claim, outcome, claimed(spec)))
+        if not outcome.ok:
+            raise Verdict(ClaimStatus.ERROR, outcome.error)
+        what = " with ".join(x for x in (f"{code}:{spec.get('model') or 'Net'}" if code else None,
+                                         ckpt) if x)
+        params = outcome.meta.get("params") if isinstance(outcome.meta.get("params"), int) \
+            else None
+        m = self._language(claim, run, split, what) if lm else self._images_measured(
+            claim, run, split, what)
+        m.params = params
+        if m.control is not None:
+            checks.append(integrity.control_row(claim, m.control))
+            if not m.control.ok:
+                m.refusal = f"failed the memorisation control: {m.control.detail}"
+        causal = outcome.meta.get("causal") or {}
+        if causal.get("checked") and not causal.get("ok"):
+            m.refusal = ("the model sees future tokens (causal-leak check failed), so its "
+                         "perplexity is not a valid result")
+        return m
+
+    def _images_measured(self, claim: Claim, run: runs.RunResult, split: ImageSplit,
+                         what: str) -> Measured:
+        acc = accuracy(run.values.get("test"), split.labels)
+        m = Measured(acc, f"re-ran {what} on {claim.dataset} {claim.split} "
+                          f"({len(split.labels):,} images): {acc:.2f}%")
+        if "noise" in run.values:
+            m.control = controls.judge_accuracy(
+                claim, acc, accuracy(run.values["noise"], split.labels))
+        return m
+
+    def _language(self, claim: Claim, run: runs.RunResult, split: TextSplit, what: str
+                  ) -> Measured:
+        if "test" not in run.values:
+            raise Verdict(ClaimStatus.ERROR, "no log-probabilities came back")
+        logp = run.values["test"]
+        ppl = perplexity(logp)
+        m = Measured(ppl, f"re-ran {what} on {claim.dataset} {claim.split} "
+                          f"({logp.size:,} tokens): perplexity {ppl:.2f}")
+        if "shuffled" in run.values:
+            m.control = controls.judge_perplexity(
+                claim, ppl, perplexity(run.values["shuffled"]))
+        return m
+
+    # ------------------------------------------------------------ data
+
+    def _images(self, claim: Claim) -> ImageSplit:
+        with self._lock:
+            try:
+                return self.cache.images(claim.dataset, claim.split)
+            except DatasetMissing as e:
+                raise Verdict(ClaimStatus.UNVERIFIABLE, f"dataset absent: {e}") from None
+            except (DatasetInvalid, OSError, ValueError, KeyError) as e:
+                raise Verdict(ClaimStatus.UNVERIFIABLE, f"dataset unreadable: {e}") from None
+
+    def _text(self, claim: Claim, spec: dict, folder: Path) -> TextSplit:
+        vocab = None
+        vocab_name = spec.get("vocab") or claim.options.get("vocab")
+        if vocab_name:
+            path = named({"vocab": vocab_name}, "vocab", folder)
+            if path is None or (folder / path).stat().st_size > MAX_VOCAB_BYTES:
+                raise Verdict(ClaimStatus.ERROR, f"vocab file {vocab_name} is too large")
+            try:
+                vocab = read_vocab(folder / path)
+            except (DatasetInvalid, OSError, UnicodeDecodeError) as e:
+                raise Verdict(ClaimStatus.ERROR, f"vocab file {vocab_name}: {e}") from None
+        tokenizer = str(claim.options.get("tokenizer", "word"))
+        with self._lock:
+            try:
+                return self.cache.text(claim.dataset, claim.split, tokenizer, vocab)
+            except DatasetMissing as e:
+                raise Verdict(ClaimStatus.UNVERIFIABLE, f"dataset absent: {e}") from None
+            except (DatasetInvalid, OSError, UnicodeDecodeError) as e:
+                raise Verdict(ClaimStatus.UNVERIFIABLE, f"dataset unreadable: {e}") from None
+
+    def _image_inputs(self, claim: Claim, split: ImageSplit
+                      ) -> dict[str, tuple[Path, torch.Tensor, float]]:
+        """The label-free test images and, unless the claim turns controls off, the noisy
+        copy; each written once per session and linked read-only into each sandbox."""
+        sets = {"test": split.images}
+        if claim.options.get("controls", True):
+            sets["noise"] = self._cached(("noise", id(split)),
+                                         lambda: controls.noisy_images(split, self.seed))
+        return {name: (self._file((name, id(split)), images), images, split.scale)
+                for name, images in sets.items()}
+
+    def _text_streams(self, claim: Claim, split: TextSplit) -> dict[str, torch.Tensor]:
+        streams = {"test": split.tokens}
+        end = controls.line_end(split)
+        if claim.options.get("controls", True) and end is not None:
+            streams["shuffled"] = self._cached(
+                ("shuffled", id(split)), lambda: controls.shuffled_lines(split.tokens, end,
+                                                                          self.seed))
+        return streams
+
+    def _cached(self, key: tuple, make: Any) -> Any:
+        with self._lock:
+            if key not in self._inputs:
+                self._inputs[key] = make()
+            return self._inputs[key]
+
+    def _file(self, key: tuple, images: torch.Tensor) -> Path:
+        def write() -> Path:
+            path = self._tmp / f"inputs-{len(self._inputs)}.bin"
+            images.numpy().tofile(path)
+            return path
+        return self._cached(("file",) + key, write)
+
+    # ------------------------------------------------------------ run
+
+    def _request(self, claim: Claim, spec: dict, split: ImageSplit | TextSplit,
+                 code: str | None, ckpt: str | None) -> dict[str, Any]:
+        opts = claim.options
+        request: dict[str, Any] = {"task": claim.task, "code": code, "checkpoint": ckpt,
+                                   "model": spec.get("model"), "kwargs": kwargs(spec),
+                                   "allow_tf32": bool(opts.get("allow_tf32", False))}
+        if isinstance(split, ImageSplit):
+            request["normalize"] = normalize(spec.get("normalize") or opts.get("normalize"),
+                                             split.images.shape[1])
+            request["batch_size"] = int(opts.get("batch_size",
+                                                 1000 if self.device == "cuda" else 500))
+            return request
+        layout = str(opts.get("layout", "seq-first"))
+        if layout not in ("seq-first", "batch-first"):
+            raise Verdict(ClaimStatus.UNVERIFIABLE,
+                          f"claim option layout = {layout!r} is not seq-first or batch-first")
+        return dict(request, layout=layout, bptt=int(opts.get("bptt", 35)),
+                    eval_batch_size=int(opts.get("eval_batch_size", 10)))
+
+    def _attempt(self, child: Child, claim: Claim, folder: Path,
+                 split: ImageSplit | TextSplit, request: dict, limits: Limits,
+                 checks: list[IntegrityCheck]) -> runs.RunResult:
+        """Put this student's files into the child's (live-bound) folder, then talk to it:
+        nothing of the student's is in the sandbox before this. The child serves once."""
+        try:
+            dropped = copy_submission(folder, child.work, max_bytes=child.caps.scratch_mb << 20)
+            if dropped:
+                checks.append(IntegrityCheck(
+                    f"claim {claim.id}: submission copy", CheckStatus.WARN,
+                    "; ".join(f"{k}: {v}" for k, v in sorted(dropped.items())[:5])))
+            if self.sandbox.bwrap:
+                request = dict(request, incoming="/incoming", scratch_mb=child.caps.scratch_mb)
+            if isinstance(split, ImageSplit):
+                run = runs.classify(child, request, self._image_inputs(claim, split), limits)
+            else:
+                run = runs.language_model(child, request, self._text_streams(claim, split),
+                                          limits)
+        finally:
+            child.kill()
+        self._count(run.outcome)
+        return run
+
+
+def _start_up_failed(outcome: Outcome) -> bool:
+    """A pre-started sandbox whose own start-up (imports, CUDA context) failed before its
+    student came: a cold start gets the student a fair run."""
+    warm = outcome.meta.get("warm")
+    return (not outcome.ok and outcome.prestarted and isinstance(warm, dict)
+            and bool(warm.get("error")))
+
+
+def _warm_size(warm: int | None) -> int:
+    if warm is not None:
+        return max(0, int(warm))
+    raw = os.environ.get("GRADE_WARM", "").strip()
+    if not raw:
+        return DEFAULT_WARM
+    if not raw.isdigit():
+        raise GradeError(f"GRADE_WARM = {raw!r} is not a whole number of sandboxes (0 = off)")
+    return int(raw)
