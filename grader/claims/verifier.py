@@ -130,7 +130,7 @@ class ClaimVerifier:
             if pool is not None:
                 return pool.take()
             return self.sandbox.start(self.device, self._tmp, self.caps)
-        return self.sandbox.start(self.device, self._tmp, StartCaps.for_limits(limits))
+        return self.sandbox.start(self.device, self._tmp, self.caps.widened(limits))
 
     def _count(self, outcome: Outcome) -> None:
         with self._lock:
@@ -180,7 +180,7 @@ class ClaimVerifier:
         run = self._attempt(self._child(limits), claim, folder, split, request, limits, checks)
         if _start_up_failed(run.outcome):   # e.g. the GPU was full while it warmed up
             run = self._attempt(self.sandbox.start(self.device, self._tmp,
-                                                   StartCaps.for_limits(limits)),
+                                                   self.caps.widened(limits)),
                                 claim, folder, split, request, limits, [])
         outcome = run.outcome
         checks.extend(integrity.rows(claim, outcome, claimed(spec)))

@@ -77,8 +77,11 @@ class Sandbox:
 
     def _bwrap_cmd(self, child: Child, seccomp_fd: int | None) -> list[str]:
         caps = child.caps
-        cmd = [self.bwrap, "--unshare-all", "--cap-drop", "ALL", "--clearenv", "--new-session",
-               "--die-with-parent", "--uid", "1000", "--gid", "1000", "--proc", "/proc",
+        # --as-pid-1: the child itself is pid 1, so no reaper process (bwrap's own, dumpable,
+        # unfiltered) shares the box: /proc/1/mem would otherwise let the student write into it.
+        cmd = [self.bwrap, "--unshare-all", "--as-pid-1", "--cap-drop", "ALL", "--clearenv",
+               "--new-session", "--die-with-parent", "--uid", "1000", "--gid", "1000",
+               "--proc", "/proc",
                "--dev", "/dev", "--size", str(caps.shm_mb * MB), "--tmpfs", "/dev/shm",
                "--remount-ro", "/dev", "--size", str(caps.tmp_mb * MB), "--tmpfs", "/tmp"]
         binds = [(p, p) for p in SYSTEM if os.path.exists(p)] + list(python_binds(self.python))
@@ -96,7 +99,9 @@ class Sandbox:
             cmd += ["--ro-bind", host, inside]
         traces = [t for host, _ in binds for t in project_traces(host)
                   if host.endswith("site-packages")]
-        cmd += masks(binds, list(self.hidden) + traces)
+        empty = child.home / "empty"
+        empty.touch()
+        cmd += masks(binds, list(self.hidden) + traces, str(empty))
         # Empty now; live views of the host folders the student's files go into later.
         cmd += ["--ro-bind", str(child.work), INSIDE_INCOMING,
                 "--ro-bind", str(child.data), INSIDE_DATA,

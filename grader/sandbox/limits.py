@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import resource
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 MB = 1 << 20
 
@@ -64,14 +64,12 @@ class StartCaps:
         return (memory_ok and limits.cpu_seconds() <= self.cpu_s
                 and limits.file_mb <= self.file_mb and limits.open_files <= self.open_files)
 
-    @classmethod
-    def for_limits(cls, limits: Limits) -> StartCaps:
-        """Caps just wide enough for `limits` (a cold start for an unusual claim)."""
-        base = cls()
-        return cls(memory_mb=max(base.memory_mb, limits.memory_mb or 0),
-                   cpu_s=max(base.cpu_s, limits.cpu_seconds() + 310),
-                   file_mb=max(base.file_mb, limits.file_mb),
-                   open_files=max(base.open_files, limits.open_files))
+    def widened(self, limits: Limits) -> StartCaps:
+        """These caps, widened just enough for `limits` (a cold start for an unusual claim)."""
+        return replace(self, memory_mb=max(self.memory_mb, limits.memory_mb or 0),
+                       cpu_s=max(self.cpu_s, limits.cpu_seconds() + 310),
+                       file_mb=max(self.file_mb, limits.file_mb),
+                       open_files=max(self.open_files, limits.open_files))
 
     def rlimits(self, device: str) -> list[tuple[int, int]]:
         """(resource, value) pairs set in the preexec hook, before bubblewrap runs."""

@@ -84,8 +84,9 @@ def dataset_copies() -> tuple[str, ...]:
     return tuple(str(p) for p in (data / "data", data / "descr", data / "images") if p.is_dir())
 
 
-def masks(binds: list[tuple[str, str]], hidden: list[str]) -> list[str]:
-    """bwrap arguments covering each hidden host path wherever a bind makes it visible."""
+def masks(binds: list[tuple[str, str]], hidden: list[str], empty: str) -> list[str]:
+    """bwrap arguments covering each hidden host path wherever a bind makes it visible: an
+    empty tmpfs over a folder, the (host) empty file `empty` over a file."""
     out: list[str] = []
     for path in hidden:
         real = os.path.realpath(path)
@@ -96,5 +97,5 @@ def masks(binds: list[tuple[str, str]], hidden: list[str]) -> list[str]:
                 if os.path.isdir(real):
                     out += ["--tmpfs", target, "--remount-ro", target]
                 else:
-                    out += ["--ro-bind", "/dev/null", target]
+                    out += ["--ro-bind", empty, target]
     return out
