@@ -182,6 +182,7 @@ def grade_claims(assignment: Assignment, submission: Submission, options: GradeO
     if not assignment.claims:
         return [], []
     own = verifier is None
+    from grader.claims import params
     if own:
         from grader.claims import ClaimVerifier
         # one student: no next student whose sandbox start-up a warm pool could overlap
@@ -196,6 +197,9 @@ def grade_claims(assignment: Assignment, submission: Submission, options: GradeO
             else:
                 result, checks = verifier.verify(claim, spec, submission.folder)
             results.append(with_log_evidence(result, claim, spec, submission.folder, integrity))
+            checks = list(checks)
+            params.reconcile(result, params.stated_counts(claim, spec, submission.folder,
+                                                          submission.answers), checks)
             integrity.extend(checks)
     finally:
         if own:

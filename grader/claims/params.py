@@ -1,0 +1,65 @@
+"""The parameters check: the re-run model's count against the counts the student states.
+
+Two places state one: the training log (`Total params: 11,173,962`, `模型总参数量: N`, a
+torchsummary footer) and the student's answer to the `model.summary` question the claim names
+(`summary = "5.1"` in the assignment's [[claim]]). A mismatch is a `warn` row with both
+numbers; agreement is `pass`; with nothing to compare against the row stays `info`.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from grader.answers import Form, parse
+from grader.assignment import Claim
+from grader.errors import AnswerParseError, LogError
+from grader.results import CheckStatus, ClaimResult, IntegrityCheck
+
+
+def stated_counts(claim: Claim, spec: dict, folder: Path, answers: dict) -> dict[str, int]:
+    """Where a parameter count is stated, and what it says."""
+    found: dict[str, int] = {}
+    qid = claim.options.get("summary")
+    if isinstance(qid, str) and answers.get(qid) is not None:
+        try:
+            value = parse(answers[qid], Form.INT)
+        except AnswerParseError:
+            value = None
+        if isinstance(value, int):
+            found[f"your answer to {qid}"] = value
+    log = spec.get("log")
+    if isinstance(log, str) and log:
+        count = _log_count(folder / log)
+        if count is not None:
+            found[f"{log} line {count[1]}"] = count[0]
+    return found
+
+
+def _log_count(path: Path) -> tuple[int, int] | None:
+    """(count, line) of the parameter count a training log prints, if any."""
+    from grader import logs
+    try:
+        summary = logs.read_log(path)
+    except (OSError, ValueError, LogError):
+        return None
+    count = getattr(summary, "params", None)
+    return (count, getattr(summary, "params_line", 0)) if isinstance(count, int) else None
+
+
+def reconcile(result: ClaimResult, stated: dict[str, int],
+              integrity: list[IntegrityCheck]) -> None:
+    """Turn the claim's `info` parameters row into a comparison where a count is stated."""
+    name = f"claim {result.id}: parameters"
+    at = next((i for i, row in enumerate(integrity) if row.check == name), None)
+    if at is None or result.params is None or not stated:
+        return
+    measured = result.params
+    off = {where: n for where, n in stated.items() if n != measured}
+    said = "; ".join(f"{where} says {n:,}" for where, n in stated.items())
+    if off:
+        integrity[at] = replace(integrity[at], status=CheckStatus.WARN,
+                                detail=f"the re-run model has {measured:,} parameters, but "
+                                       f"{said}")
+    else:
+        integrity[at] = replace(integrity[at], status=CheckStatus.PASS,
+                                detail=f"the re-run model has {measured:,} parameters, as {said}")
