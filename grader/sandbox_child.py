@@ -3,18 +3,21 @@
 Run as a plain script (`python -I sandbox_child.py DEVICE NAME`), importing only the standard
 library, numpy, torch and safetensors: the grader package is not visible in the sandbox.
 
-It starts before any student is known (grader/sandbox.py, warm pool): it imports torch and, on
-CUDA, creates its context and loads the common kernels, then blocks on stdin. Its request comes
-as JSON on stdin once the parent has put the student's files in /submission and the inputs in
-/data. The first thing it does then is lower its own limits (CPU time counted from now, address
-space, file size, open files); only then is any student file read. The reply goes to the inherited file descriptor named in the request, as one
-JSON header line (after the parent's random token) followed by raw little-endian arrays. stdout
-and stderr belong to the student's code and are only shown, never parsed.
+It starts before any student is known (grader/sandbox/, warm pool): it makes itself
+non-dumpable, imports torch and, on CUDA, creates its context and loads the common kernels,
+then blocks on stdin. Its request comes as the first message on stdin (a JSON line) once the
+parent has put the student's files in /incoming and the inputs in /data. The first things it
+does then are lower its own limits (CPU time counted from now, address space, file size, open
+files) and copy /incoming into its bounded scratch folder /submission; only then is any
+student file read. Replies go to the inherited file descriptor named in the request, as frames:
+a JSON header line (after the parent's random token) followed by raw little-endian arrays.
+stdout and stderr belong to the student's code and are only shown, never parsed.
 
-No labels come in: classification returns the logits, language models the log-probability of
-each next token (the input stream is its own target); the parent computes every metric.
-On CUDA the evaluation is strict fp32 (no TF32) unless the request allows TF32: TF32 can flip
-predictions near a tie, and a re-run must give the student's number.
+No labels come in: classification returns the logits of each input set (the test images and a
+memorisation control's); a language model answers token batches one message at a time (see
+`language_model`); the parent computes every metric. On CUDA the evaluation is strict fp32 (no
+TF32) unless the request allows TF32: TF32 can flip predictions near a tie, and a re-run must
+give the student's number.
 """
 from __future__ import annotations
 
