@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -90,16 +91,34 @@ class Cgroup:
             return False
 
     def remove(self) -> None:
-        """Remove the (emptied) folders; the box's processes take a moment to be reaped."""
-        for d in self.dirs:
-            for _ in range(50):
-                try:
-                    d.rmdir()
-                    break
-                except FileNotFoundError:
-                    break
-                except OSError:
-                    time.sleep(0.02)
+        """Remove the folders once the box's processes are gone. A process holding a lot of
+        memory can take seconds to be reaped: what is still busy after a short wait is left to
+        a background thread that keeps trying for a minute."""
+        busy = [d for d in self.dirs if not _rmdir(d, tries=25)]
+        if busy:
+            threading.Thread(target=lambda: [_rmdir(d, tries=600, pause=0.1) for d in busy],
+                             daemon=True).start()
+
+
+def available() -> str | None:
+    """The kind of cgroup this machine offers the sandbox ('cgroup v1'/'v2'), or None."""
+    group = Cgroup.create(64 << 20, 16)
+    if group is None:
+        return None
+    group.remove()
+    return group.label
+
+
+def _rmdir(d: Path, tries: int, pause: float = 0.02) -> bool:
+    for _ in range(tries):
+        try:
+            d.rmdir()
+            return True
+        except FileNotFoundError:
+            return True
+        except OSError:
+            time.sleep(pause)
+    return False
 
 
 def _own_path(controller: str) -> str:
