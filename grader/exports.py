@@ -58,9 +58,13 @@ def inert_frame(frame: Any) -> Any:
 
 
 def write_csv(frame: Any, path: Path) -> Path:
-    """The one way a CSV leaves the grader: inert, UTF-8, no index."""
+    """The one way a CSV leaves the grader: inert, UTF-8, no index, RFC 4180 line ends.
+
+    CRLF as the line end makes the csv module quote every cell holding a `\r` or a `\n`
+    (it quotes cells holding any line-end character); with pandas' default `\n`, a folder named
+    "x\rmallory,6" would start a row of its own in any reader that ends lines at `\r`."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    inert_frame(frame).to_csv(path, index=False)
+    inert_frame(frame).to_csv(path, index=False, lineterminator="\r\n")
     return path
 
 

@@ -41,9 +41,9 @@ def _relative(path: Path, within: Path, error: type[GradeError], label: str) -> 
     try:
         rel = Path(os.path.normpath(path)).relative_to(os.path.normpath(within))
     except ValueError:
-        raise error(f"{label}: not inside {within}") from None
+        raise error(f"{label}: outside the submission folder") from None
     if not rel.parts or any(p in _PLAIN for p in rel.parts):
-        raise error(f"{label}: not a file inside {within}")
+        raise error(f"{label}: not a file in the submission folder")
     return list(rel.parts)
 
 
@@ -68,7 +68,7 @@ def _open_nofollow(path: Path, error: type[GradeError], label: str,
         try:
             fd = os.open(name, _NOFOLLOW | os.O_NONBLOCK, dir_fd=dir_fd)
         except OSError as e:
-            raise error(_why(e, label if within is not None else str(path))) from None
+            raise error(_why(e, label)) from None
     finally:
         if dir_fd is not None:
             os.close(dir_fd)
@@ -159,13 +159,21 @@ def read_text(path: Path, error: type[GradeError], *, within: Path | None = None
 
 # --- nesting depth, before any parser sees the text --------------------------------------------
 
-_TOML_PART = r"""(?:[A-Za-z0-9_-]+|"(?:[^"\\\n]|\\.)*"|'[^'\n]*')"""
+# Strings are matched as unrolled loops ("[^"\\]*(?:\\.[^"\\]*)*"): one regex step per run of
+# plain characters, not one alternation per character; possessive quantifiers (`*+`) and the
+# `word` token keep a long bare word or an unterminated string from costing quadratic time.
+_BASIC = r'"[^"\\\n]*+(?:\\.[^"\\\n]*+)*+"'
+_LITERAL = r"'[^'\n]*+'"
+_TOML_PART = rf"(?:[A-Za-z0-9_-]++|{_BASIC}|{_LITERAL})"
 _TOML_TOKENS = re.compile(
-    r'(?P<skip>"""(?:[^\\]|\\[\s\S])*?"""|\'\'\'[\s\S]*?\'\'\')'   # multi-line strings
-    rf"|(?P<dotted>(?:{_TOML_PART}[ \t]*\.[ \t]*)+{_TOML_PART})"     # a.b."c".d (and 1.5)
-    r'|(?P<string>"(?:[^"\\\n]|\\.)*"|\'[^\'\n]*\'|#[^\n]*)'         # strings, comments
+    r'(?P<skip>"""[^"\\]*+(?:(?:\\[\s\S]|"(?!""))[^"\\]*+)*+"""'      # multi-line strings
+    r"|'''[^']*+(?:'(?!'')[^']*+)*+''')"
+    rf"|(?P<dotted>(?:{_TOML_PART}[ \t]*+\.[ \t]*+)++{_TOML_PART})"  # a.b."c".d (and 1.5)
+    rf"|(?P<string>{_BASIC}|{_LITERAL}|#[^\n]*+)"                     # strings, comments
+    r"|(?P<word>[A-Za-z0-9_-]++)"
     r"|(?P<open>[\[{])|(?P<close>[\]}])")
-_JSON_TOKENS = re.compile(r'(?P<string>"(?:[^"\\]|\\[\s\S])*")|(?P<open>[\[{])|(?P<close>[\]}])')
+_JSON_TOKENS = re.compile(r'(?P<string>"[^"\\]*+(?:\\[\s\S][^"\\]*+)*+")'
+                          r"|(?P<open>[\[{])|(?P<close>[\]}])")
 
 
 def check_depth(text: str, name: str, error: type[GradeError], *, toml: bool,
@@ -260,3 +268,4 @@ def _no_nan(value: Any, path: Path, text: str, error: type[GradeError], key: str
     elif isinstance(value, list):
         for v in value:
             _no_nan(v, path, text, error, key)
+
