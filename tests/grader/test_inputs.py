@@ -131,3 +131,29 @@ def test_an_integer_of_5000_digits_is_one_line(tmp_path: Path) -> None:
         path.write_text(text)
         with pytest.raises(SubmissionError, match=rf"^{name}: Exceeds the limit"):
             (read_toml if name.endswith("toml") else read_json)(path, SubmissionError)
+
+
+def test_a_training_log_behind_a_link_is_not_read(tmp_path: Path) -> None:
+    """bob's log reached from mallory's folder by a linked file or a linked folder."""
+    from grader.assignment import Claim
+    from grader.grading import with_log_evidence
+    from grader.results import ClaimResult, ClaimStatus
+    claim = Claim("5", "classification", "accuracy", "digits")
+    base = ClaimResult("5", ClaimStatus.UNVERIFIABLE, 91.0, None, 1.0, 0, 10)
+    bob, mallory = tmp_path / "bob", tmp_path / "mallory"
+    (bob / "logs").mkdir(parents=True)
+    (bob / "logs" / "train.log").write_text("Epoch 1/1 | Test Acc: 91.0%\n")
+    mallory.mkdir()
+    (mallory / "train.log").symlink_to(bob / "logs" / "train.log")
+    (mallory / "logs").symlink_to(bob / "logs")
+    for name in ("train.log", "logs/train.log"):
+        checks: list = []
+        result = with_log_evidence(base, claim, {"value": 91.0, "log": name}, mallory, checks)
+        assert result.curves == [] and result.log_verdict == ""
+        assert [(c.status, c.detail) for c in checks] == [
+            ("warn", f"log {name!r} is not a file in the submission")]
+    # the same log as mallory's own file is read
+    (mallory / "own.log").write_text("Epoch 1/1 | Test Acc: 91.0%\n")
+    checks = []
+    assert with_log_evidence(base, claim, {"value": 91.0, "log": "own.log"}, mallory,
+                             checks).log_verdict
