@@ -9,6 +9,13 @@ stored result still holds (`gradebook.py`). Students that need grading go to wor
     replaced, and the batch goes on. Each worker keeps one `ClaimVerifier` for its lifetime.
   - ray: one Ray task per student (`num_gpus=1` for students whose claims are re-run on a GPU).
 Each finished student is committed at once, so a killed batch resumes where it stopped.
+
+The folder is the student (`submission.py`): every row is keyed by the folder's name. Folders
+that cannot be graded as themselves are refused by name before anything is graded, and their
+error rows are never stored (they are decided afresh on every run): a folder that is a symlink
+(it would be graded as whoever it points to), and two folders whose names give one report file
+(`report.report_stem`, up to case), e.g. `Alice` and `alice`, or `index` and `index_`.
+Whatever goes wrong while grading one student is that student's error row, never the batch's.
 """
 from __future__ import annotations
 
@@ -16,8 +23,7 @@ import multiprocessing
 import multiprocessing.connection
 import os
 import time
-import traceback
-from collections import deque
+from collections import defaultdict, deque
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -29,7 +35,7 @@ from grader.gradebook import (ClaimKey, FileStamp, Gradebook, StudentKey, Verifi
                               assignment_hash, claim_spec_hash, files_hash, result_to_json,
                               sha256_text, stamp_files)
 from grader.results import ClaimResult, IntegrityCheck, Result
-from grader.submission import ANSWER_FILES, load_submission
+from grader.submission import ANSWER_FILES, load_submission, refuse_linked_folder
 
 BASE_TIMEOUT_S = 300.0          # answers alone never take this long; past it a worker is stuck
 CLAIM_TIMEOUT_FACTOR = 1.5      # the sandbox enforces each claim's own timeout; this is a backstop
@@ -41,15 +47,40 @@ GradeFn = Callable[..., Result]  # grading.grade_folder's signature
 # --- finding students and the assignment -------------------------------------------------------
 
 def find_students(root: Path, skip: Iterable[Path] = ()) -> list[Path]:
-    """Direct subfolders of ROOT holding answers.toml / answers.json, hidden ones left out."""
+    """Direct subfolders of ROOT holding answers.toml / answers.json, hidden ones left out.
+
+    Symlinked folders and answers files are found too, so that they get an error row."""
     if not root.is_dir():
         raise GradeError(f"{root}: " + ("not a folder" if root.exists() else "no such folder"))
     skipped = {p.resolve() for p in skip}
     return sorted(
         (p for p in root.iterdir()
          if p.is_dir() and not p.name.startswith(".") and p.resolve() not in skipped
-         and any((p / name).is_file() for name in ANSWER_FILES)),
+         and any(os.path.lexists(p / name) for name in ANSWER_FILES)),
         key=lambda p: p.name)
+
+
+def refused_folders(folders: list[Path]) -> dict[Path, str]:
+    """Folders graded as nobody, each with the one-line reason: symlinked folders, and
+    folders whose names collide once made into a report file name (each names the others)."""
+    from grader.report import report_stem
+    refused: dict[Path, str] = {}
+    for folder in folders:
+        try:
+            refuse_linked_folder(folder)
+        except GradeError as e:
+            refused[folder] = str(e)
+    by_stem: dict[str, list[Path]] = defaultdict(list)
+    for folder in folders:
+        if folder not in refused:
+            by_stem[report_stem(folder.name).casefold()].append(folder)
+    for group in by_stem.values():
+        for folder in group if len(group) > 1 else ():
+            others = ", ".join(repr(f.name) for f in group if f != folder)
+            refused[folder] = (f"folder {folder.name!r} collides with folder {others}: both "
+                               f"would be the student {report_stem(folder.name)!r} in report "
+                               "file names and CSV rows; rename one (none of them is graded)")
+    return refused
 
 
 def batch_assignment(root: Path, assignment_path: Path | None,
@@ -60,7 +91,7 @@ def batch_assignment(root: Path, assignment_path: Path | None,
     for folder in students:
         try:
             aid = load_submission(folder).assignment_id
-        except GradeError:
+        except Exception:  # noqa: BLE001 - one unreadable student never decides for the class
             continue
         if aid is not None:
             return load_assignment(find_assignment(aid, [root, Path.cwd()]))
@@ -101,7 +132,8 @@ class Done:
 
 
 def error_result(folder: Path, assignment: Assignment, message: str) -> Result:
-    return Result(folder.name, assignment.id, error=message)
+    lines = message.strip().splitlines()
+    return Result(folder.name, assignment.id, error=lines[0] if lines else "unusable folder")
 
 
 class _RecordingVerifier:
@@ -145,20 +177,20 @@ class WorkerState:
             return Done(job.folder, job.render, rendered=_write_page(job.render, s),
                         page_only=True)
         recorder = _RecordingVerifier(self.verifier_factory)
+        from grader.grading import GradeOptions, describe_failure, grade_folder
         try:
-            from grader.grading import GradeOptions, grade_folder
             grade = s.grade or grade_folder
             result = grade(job.folder, s.assignment, GradeOptions(s.data_root, s.device),
                            verifier=recorder, cached_claims=dict(job.cached_claims))
+            result = replace(result, student=job.folder.name)     # the folder is the student
+            return Done(job.folder, result, recorder.outputs, _write_page(result, s))
         except GradeError as e:
             message = str(e).splitlines()[0] if str(e) else type(e).__name__
             return Done(job.folder, error_result(job.folder, s.assignment, message))
         except Exception as e:  # noqa: BLE001 - a grader bug costs one student, not the batch
-            last = traceback.extract_tb(e.__traceback__)[-1]
-            message = (f"internal grader error: {type(e).__name__}: {str(e)[:200]} "
-                       f"({Path(last.filename).name} line {last.lineno})")
-            return Done(job.folder, error_result(job.folder, s.assignment, message), store=False)
-        return Done(job.folder, result, recorder.outputs, _write_page(result, s))
+            # RecursionError, MemoryError or a bug: not stored, so the next run tries again
+            return Done(job.folder, error_result(job.folder, s.assignment, describe_failure(e)),
+                        store=False)
 
     def close(self) -> None:
         if self._verifier is not None:
@@ -395,12 +427,20 @@ def run_batch(root: Path, assignment_path: Path | None = None, *, jobs: int | No
         except ImportError:
             raise GradebookError(RAY_MISSING) from None
     folders = find_students(root, skip=[out])
+    refused = refused_folders(folders)
+    folders = [f for f in folders if f not in refused]
     assignment = batch_assignment(root, assignment_path, folders)
     n_workers = jobs or os.cpu_count() or 1
     setup = Setup(assignment, data_root, device, out, grade)
     with Gradebook(db_path) as book:
         planner = _Planner(book, assignment, root, data_root, force, out, timeout_s, device)
-        plans = {p.folder: p for p in (planner.plan(f) for f in folders)}
+        plans: dict[Path, _Plan] = {}
+        for f in folders:
+            try:
+                plans[f] = planner.plan(f)
+            except Exception as e:  # noqa: BLE001 - an unplannable folder is one error row
+                from grader.grading import describe_failure
+                refused[f] = describe_failure(e)
         todo = [planner.job(p) for p in plans.values() if p.stored is None]
         todo += [Job(p.folder, render=p.stored) for p in plans.values()
                  if p.stored is not None and planner.page_missing(p.stored)]
@@ -408,6 +448,9 @@ def run_batch(root: Path, assignment_path: Path | None = None, *, jobs: int | No
         # per student, a hash of the result's JSON: what the class outputs are written from
         digests = {p.folder: sha256_text(p.stored_json) for p in plans.values() if p.stored}
         skipped = len(results)
+        for folder, message in refused.items():     # decided afresh each run, never stored
+            results[folder] = error_result(folder, assignment, message)
+            digests[folder] = sha256_text(result_to_json(results[folder]))
         book.start_run(assignment, planner.a_hash)
         graded = 0
         with _progress(quiet, len(todo)) as advance:
@@ -417,10 +460,10 @@ def run_batch(root: Path, assignment_path: Path | None = None, *, jobs: int | No
                     advance(False)
                     return
                 plan = plans[done.folder]
-                result = replace(done.result, student=done.result.student or done.folder.name)
+                result = replace(done.result, student=done.folder.name)
                 if done.store:
                     text = book.record(
-                        done.folder.name, planner.key(plan, result), result, plan.stamps,
+                        done.folder.name, planner.key(plan), result, plan.stamps,
                         {cid: (plan.claim_keys[cid], output)
                          for cid, output in done.verified.items() if cid in plan.claim_keys})
                 else:
@@ -486,8 +529,8 @@ class _Planner:
         rows = sorted((q, s) for (who, q), s in self.manual.items() if who == student)
         return sha256_text(repr(rows) + self.data_hash)
 
-    def key(self, plan: _Plan, result: Result) -> StudentKey:
-        return StudentKey(plan.files_hash, self.extra_hash(result.student), self.a_hash,
+    def key(self, plan: _Plan) -> StudentKey:
+        return StudentKey(plan.files_hash, self.extra_hash(plan.folder.name), self.a_hash,
                           self.version)
 
     def plan(self, folder: Path) -> _Plan:
@@ -498,7 +541,8 @@ class _Planner:
         if not self.force:
             stored = self.book.stored(folder.name)
             if stored is not None and stored.key == StudentKey(
-                    fh, self.extra_hash(stored.student), self.a_hash, self.version):
+                    fh, self.extra_hash(folder.name), self.a_hash, self.version) \
+                    and stored.result.student == folder.name:
                 plan.stored, plan.stored_json = stored.result, stored.json
         return plan
 
@@ -509,7 +553,7 @@ class _Planner:
             return {}
         try:
             tables = load_submission(folder).claims
-        except GradeError:
+        except Exception:  # noqa: BLE001 - grading reports why; here it only keys the cache
             tables = {}
         others = files_hash([s for s in stamps if s.path not in ANSWER_FILES])
         return {cid: ClaimKey(sha256_text(others + repr(sorted(tables.get(cid, {}).items()))),

@@ -6,7 +6,9 @@
     ├── AnswerParseError        one answer cannot be read as the form its question asks for
     ├── LogError                a training log cannot be read
     ├── ModelSpecError          a `grade ref` model / layer spec cannot be built
-    └── GradebookError          the gradebook is locked or unreadable
+    ├── GradebookError          the gradebook is locked or unreadable
+    └── GradingFailed           grading one student raised something unexpected (a grader bug,
+                                RecursionError, MemoryError): one line, never a traceback
 
 Messages name the file, the line where known, the key and the value, e.g.
 `answers.toml line 7: "1.3" = "abc" is not a number`.
@@ -40,3 +42,7 @@ class ModelSpecError(GradeError):
 
 class GradebookError(GradeError):
     """The gradebook database is locked by another batch or unreadable."""
+
+
+class GradingFailed(GradeError):
+    """Grading one student raised an unexpected exception; its one-line description."""

@@ -10,6 +10,10 @@ Formats followed:
     Specifications"): top-level `score`, `output`, `visibility`, `stdout_visibility` and
     `tests`, each test with `score`, `max_score`, `status`, `name`, `number`, `output`,
     `visibility` (visible | hidden | after_due_date | after_published).
+
+Every CSV written here is inert (OWASP "CSV Injection"): a text cell starting with `=`, `+`,
+`-`, `@`, a tab or a carriage return is prefixed with a single quote, so no spreadsheet runs a
+student id such as `=HYPERLINK(...)` as a formula. Numbers stay numbers, negative ones too.
 """
 from __future__ import annotations
 
@@ -21,6 +25,7 @@ from grader.assignment import Assignment
 from grader.results import ClaimResult, QuestionResult, QuestionStatus, Result, _num
 
 CANVAS_ID_COLUMNS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")     # OWASP's list
 
 # feedback level -> (Gradescope visibility, may the output show expected values)
 # feedback level -> (Gradescope visibility, the level whose redaction the text follows); a
@@ -30,6 +35,37 @@ GRADESCOPE_LEVELS = {
     "correctness": ("visible", "correctness"),
     "format": ("after_published", "correctness"),
 }
+
+
+# --- inert CSV ---------------------------------------------------------------------------------
+
+def inert(value: Any) -> Any:
+    """A text cell a spreadsheet would read as a formula gets a leading `'`; others unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def inert_frame(frame: Any) -> Any:
+    """A copy of the DataFrame with every text cell and header made inert (numbers kept)."""
+    from pandas.api.types import is_numeric_dtype
+    frame = frame.copy()
+    for column in frame.columns:
+        if not is_numeric_dtype(frame[column]):     # object or str columns: text, or mixed
+            frame[column] = frame[column].map(inert)
+    frame.columns = [inert(c) for c in frame.columns]
+    return frame
+
+
+def write_csv(frame: Any, path: Path) -> Path:
+    """The one way a CSV leaves the grader: inert, UTF-8, no index, RFC 4180 line ends.
+
+    CRLF as the line end makes the csv module quote every cell holding a `\r` or a `\n`
+    (it quotes cells holding any line-end character); with pandas' default `\n`, a folder named
+    "x\rmallory,6" would start a row of its own in any reader that ends lines at `\r`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    inert_frame(frame).to_csv(path, index=False, lineterminator="\r\n")
+    return path
 
 
 # --- grades.csv --------------------------------------------------------------------------------
@@ -52,9 +88,7 @@ def grades_frame(results: list[Result], assignment: Assignment) -> Any:
 
 
 def write_grades_csv(results: list[Result], assignment: Assignment, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    grades_frame(results, assignment).to_csv(path, index=False)
-    return path
+    return write_csv(grades_frame(results, assignment), path)
 
 
 def _max_score(assignment: Assignment) -> float | int:
@@ -82,9 +116,7 @@ def canvas_frame(results: list[Result], assignment: Assignment) -> Any:
 
 
 def write_canvas_csv(results: list[Result], assignment: Assignment, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    canvas_frame(results, assignment).to_csv(path, index=False)
-    return path
+    return write_csv(canvas_frame(results, assignment), path)
 
 
 # --- Gradescope --------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ import hashlib
 import json
 import os
 import sqlite3
+import stat
 import time
 import types
 import typing
@@ -127,7 +128,13 @@ def _file_sha(path: Path) -> str:
         return sha256_text("symlink:" + os.readlink(path))
     h = hashlib.sha256()
     try:
-        with path.open("rb") as f:
+        # O_NONBLOCK: a FIFO among the files must not stall the batch; only regular files
+        # are read (a link swapped in meanwhile is refused by O_NOFOLLOW)
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+        with os.fdopen(fd, "rb") as f:
+            mode = os.fstat(f.fileno()).st_mode
+            if not stat.S_ISREG(mode):
+                return sha256_text(f"special:{stat.S_IFMT(mode)}")
             while chunk := f.read(_CHUNK):
                 h.update(chunk)
     except OSError as e:        # unreadable file: still a stable, distinct hash

@@ -4,18 +4,21 @@
 """
 from __future__ import annotations
 
+import traceback
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Iterator
 
 from grader.answers import Form, compare, parse
 from grader.assignment import Assignment, Claim, find_assignment, load_assignment
-from grader.errors import AnswerParseError, AssignmentError
+from grader.errors import AnswerParseError, AssignmentError, GradeError, GradingFailed
+from grader.inputs import is_link_free
 from grader.key import KeyEntry, compute_key
 from grader.manual import manual_files, manual_scores
 from grader.results import (CheckStatus, ClaimResult, ClaimStatus, IntegrityCheck, Part,
                             QuestionResult, QuestionStatus, Result)
-from grader.submission import Submission, check_ids, load_submission
+from grader.submission import Submission, check_ids, identity_check, load_submission
 
 if TYPE_CHECKING:
     from grader.claims import ClaimVerifier
@@ -49,7 +52,10 @@ def grade_folder(folder: Path, assignment: Assignment, options: GradeOptions, *,
                  verifier: "ClaimVerifier | None" = None,
                  cached_claims: dict[str, tuple[ClaimResult, list[IntegrityCheck]]] | None = None,
                  ) -> Result:
-    """Grade a submission folder; raises GradeError when the folder itself is unusable."""
+    """Grade a submission folder; raises GradeError when the folder itself is unusable.
+
+    The result is the folder's (`submission.student` is the folder name); a `student` line
+    naming someone else is only a warning row."""
     submission = load_submission(folder)
     check_ids(submission, {q.id for q in assignment.questions}, {c.id for c in assignment.claims})
     key = compute_key(assignment)
@@ -61,6 +67,8 @@ def grade_folder(folder: Path, assignment: Assignment, options: GradeOptions, *,
             "assignment id", CheckStatus.WARN,
             f"{submission.path.name} says assignment {submission.assignment_id!r}, graded "
             f"against {assignment.id!r}"))
+    if (who := identity_check(submission)) is not None:
+        integrity.insert(0, who)
     return Result(submission.student, assignment.id, questions, claims, integrity)
 
 
@@ -213,8 +221,9 @@ def with_log_evidence(result: ClaimResult, claim: Claim, spec: dict, folder: Pat
     log_name = spec.get("log")
     if not isinstance(log_name, str) or not log_name:
         return result
-    path = (folder / log_name).resolve()
-    if not path.is_relative_to(folder.resolve()) or not path.is_file():
+    path = folder / log_name
+    if not is_link_free(folder, log_name) or not path.is_file():
+        # the log is read with O_NOFOLLOW; no folder on the way to it may be a link either
         integrity.append(IntegrityCheck(f"claim {claim.id}: log", CheckStatus.WARN,
                                         f"log {log_name!r} is not a file in the submission"))
         return result
@@ -231,6 +240,28 @@ def with_log_evidence(result: ClaimResult, claim: Claim, spec: dict, folder: Pat
 
 
 # --- the commands' outcomes --------------------------------------------------------------------
+
+def describe_failure(e: BaseException) -> str:
+    """One line for an unexpected exception while grading one student: its type, the first
+    line of its message and where it was raised (file name and line, no path)."""
+    text = str(e).strip()
+    first = text.splitlines()[0][:200] if text else ""
+    tb = traceback.extract_tb(e.__traceback__)
+    where = f" ({Path(tb[-1].filename).name} line {tb[-1].lineno})" if tb else ""
+    return f"internal grader error: {type(e).__name__}" + (f": {first}" if first else "") + where
+
+
+@contextmanager
+def one_student(folder: Path) -> Iterator[None]:
+    """Whatever goes wrong grading one student (RecursionError, MemoryError, a bug) leaves
+    as one line naming the folder, never as a traceback."""
+    try:
+        yield
+    except GradeError:
+        raise
+    except Exception as e:  # noqa: BLE001 - DESIGN: one line and a non-zero exit, no traceback
+        raise GradingFailed(f"{folder}: {describe_failure(e)}") from None
+
 
 @dataclass
 class RunOutcome:
@@ -253,8 +284,9 @@ def run_one(folder: Path, assignment_path: Path | None, *, data_root: Path | Non
             gradescope: Path | None = None) -> RunOutcome:
     """`grade run`: grade, write the HTML and Markdown reports (and Gradescope's file)."""
     from grader.report import write_reports
-    assignment = resolve_assignment(folder, assignment_path)
-    result = grade_folder(folder, assignment, GradeOptions(data_root, device))
+    with one_student(folder):
+        assignment = resolve_assignment(folder, assignment_path)
+        result = grade_folder(folder, assignment, GradeOptions(data_root, device))
     reports = write_reports(result, out or DEFAULT_OUT, title=assignment.title)
     if gradescope is not None:
         from grader.exports import write_gradescope
@@ -278,8 +310,9 @@ class CheckOutcome:
 def check_one(folder: Path, assignment_path: Path | None, *,
               data_root: Path | None = None) -> CheckOutcome:
     """`grade check`: the student's view, never more than the assignment's feedback level."""
-    assignment = resolve_assignment(folder, assignment_path)
-    result = grade_folder(folder, assignment, GradeOptions(data_root, "auto"))
+    with one_student(folder):
+        assignment = resolve_assignment(folder, assignment_path)
+        result = grade_folder(folder, assignment, GradeOptions(data_root, "auto"))
     return CheckOutcome(result, assignment.feedback, student_view(result, assignment.feedback))
 
 

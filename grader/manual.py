@@ -1,4 +1,7 @@
-"""`manual.csv`: scores a person gave to `manual` questions (columns student, question, score)."""
+"""`manual.csv`: scores a person gave to `manual` questions (columns student, question, score).
+
+`student` is the submission folder's name, the one id the grader knows a student by; the file
+is read like every other input (no links, bounded size, see `inputs.py`)."""
 from __future__ import annotations
 
 import csv
@@ -21,13 +24,17 @@ def manual_files(assignment_folder: Path, submissions_root: Path) -> list[Path]:
 def read_manual(path: Path) -> dict[tuple[str, str], float]:
     text = read_text(path, AssignmentError)
     reader = csv.DictReader(io.StringIO(text))
-    missing = [c for c in REQUIRED if c not in (reader.fieldnames or [])]
+    try:
+        fields = reader.fieldnames or []
+        rows = [(reader.line_num, row) for row in reader]
+    except csv.Error as e:      # e.g. a field past the csv module's size limit
+        raise AssignmentError(f"{path.name} line {reader.line_num}: {e}") from None
+    missing = [c for c in REQUIRED if c not in fields]
     if missing:
         raise AssignmentError(f"{path.name} line 1: missing column(s) {', '.join(missing)}; "
                               "expected student,question,score")
     scores: dict[tuple[str, str], float] = {}
-    for row in reader:
-        line = reader.line_num
+    for line, row in rows:
         raw = (row.get("score") or "").strip()
         try:
             score = float(raw)
@@ -37,7 +44,7 @@ def read_manual(path: Path) -> dict[tuple[str, str], float]:
         if not math.isfinite(score) or score < 0:
             raise AssignmentError(f"{path.name} line {line}: score {raw!r} must be a "
                                   "non-negative number")
-        scores[(row["student"].strip(), row["question"].strip())] = score
+        scores[((row.get("student") or "").strip(), (row.get("question") or "").strip())] = score
     return scores
 
 

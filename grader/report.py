@@ -19,6 +19,7 @@ import json
 
 import math
 import re
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 from enum import StrEnum
@@ -505,15 +506,20 @@ def _claims_table(claims: list[ClaimResult], vis: Visibility) -> Table:
     return table
 
 
-_UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9._-]+")
+_UNSAFE_FILENAME = re.compile(r"[^\w.-]+")     # \w: letters of any script (张三 keeps its name)
+_STEM_BYTES = 150                                # + ".html" stays far below 255 bytes
 
 
 RESERVED_STEMS = {"index"}
 
 
 def report_stem(student: str) -> str:
-    """A file name from a student id that cannot leave the output folder."""
-    stem = _UNSAFE_FILENAME.sub("_", student).strip("._") or "student"
+    """A file name from a student id that cannot leave the output folder.
+
+    Two ids with one stem (up to case) would share a page: `grade batch` refuses such folders
+    by name (batch.colliding_folders), so every page belongs to exactly one folder."""
+    stem = _UNSAFE_FILENAME.sub("_", unicodedata.normalize("NFC", student)).strip("._")
+    stem = stem.encode("utf-8")[:_STEM_BYTES].decode("utf-8", "ignore").strip("._") or "student"
     # the class page is index.html (and grades/canvas are .csv): a student named "index"
     # must not overwrite it
     return f"{stem}_" if stem.lower() in RESERVED_STEMS else stem

@@ -1,25 +1,34 @@
-"""A student's submission folder: `answers.toml` (or `answers.json`) plus the files claims name."""
+"""A student's submission folder: `answers.toml` (or `answers.json`) plus the files claims name.
+
+The folder is the student: its name is the id every report, gradebook row, CSV row and
+manual.csv lookup uses. A `student = "..."` line in the answers file is only what the student
+wrote; when it names someone else it becomes a warning (`identity_check`), never an identity.
+"""
 from __future__ import annotations
 
+import os
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from grader.errors import SubmissionError
 from grader.inputs import key_line, read_json, read_toml
+from grader.results import CheckStatus, IntegrityCheck
 
 ANSWER_FILES = ("answers.toml", "answers.json")
 
 
 @dataclass(frozen=True)
 class Submission:
-    student: str
+    student: str                # the folder's name, always
     assignment_id: str | None
     answers: dict[str, Any]
     claims: dict[str, dict[str, Any]]
     folder: Path
     path: Path                  # the answers file
     text: str = field(repr=False, default="")
+    stated_student: Any = None      # the answers file's `student` value, as written (or None)
 
     def line_of(self, key: str) -> int | None:
         """Line of an answer's key in the file, for messages."""
@@ -30,9 +39,24 @@ class Submission:
         return f"{self.path.name} line {line}" if line else self.path.name
 
 
+def folder_student(folder: Path) -> str:
+    """The student a folder is: its own name (`.` is the current folder's name). Parents are
+    not resolved, so only the folder's own name counts."""
+    return Path(os.path.abspath(folder)).name
+
+
+def refuse_linked_folder(folder: Path) -> None:
+    """A student folder that is a symlink would be graded as whoever it points to."""
+    if folder.is_symlink():
+        raise SubmissionError(f"{folder}: the student folder is a symbolic link (to "
+                              f"{os.readlink(folder)}); it is not graded, submit the folder "
+                              "itself")
+
+
 def answers_file(folder: Path) -> Path:
+    refuse_linked_folder(folder)
     for name in ANSWER_FILES:
-        if (folder / name).is_file():
+        if os.path.lexists(folder / name):     # a link is found here and refused when read
             return folder / name
     if not folder.exists():
         raise SubmissionError(f"{folder}: no such folder")
@@ -42,19 +66,15 @@ def answers_file(folder: Path) -> Path:
 
 
 def load_submission(folder: Path | str) -> Submission:
-    """Read and validate a student's answers file; the student defaults to the folder name."""
+    """Read and validate a student's answers file; the student is the folder's name."""
     folder = Path(folder)
     path = answers_file(folder)
     if path.suffix == ".json":
-        data, text = read_json(path, SubmissionError)
+        data, text = read_json(path, SubmissionError, within=folder)
     else:
-        data, text = read_toml(path, SubmissionError)
+        data, text = read_toml(path, SubmissionError, within=folder)
     if not isinstance(data, dict):
         raise SubmissionError(f"{path.name}: the top level must be a table/object")
-    student = data.get("student", folder.resolve().name)
-    if not isinstance(student, (str, int)) or not str(student).strip():
-        raise SubmissionError(f"{path.name} line {key_line(text, 'student')}: student = "
-                              f"{student!r} must be a name")
     aid = data.get("assignment")
     if aid is not None and not isinstance(aid, (str, int)):
         raise SubmissionError(f"{path.name} line {key_line(text, 'assignment')}: assignment = "
@@ -67,9 +87,40 @@ def load_submission(folder: Path | str) -> Submission:
     if not isinstance(claims, dict) or not all(isinstance(v, dict) for v in claims.values()):
         raise SubmissionError(f"{path.name} line {key_line(text, 'claims')}: [claims.\"ID\"] must "
                               "be tables")
-    return Submission(str(student), None if aid is None else str(aid),
+    return Submission(folder_student(folder), None if aid is None else str(aid),
                       {str(k): v for k, v in answers.items()},
-                      {str(k): v for k, v in claims.items()}, folder, path, text)
+                      {str(k): v for k, v in claims.items()}, folder, path, text,
+                      data.get("student"))
+
+
+def identity_check(submission: Submission) -> IntegrityCheck | None:
+    """A `warn` row when the answers file names another student than the folder is."""
+    stated = submission.stated_student
+    if stated is None:
+        return None
+    where = submission.where("student")
+    if isinstance(stated, bool) or not isinstance(stated, (str, int)):
+        return IntegrityCheck("student", CheckStatus.WARN,
+                              f"{where}: student = {_quoted(stated)} is not a name; graded as "
+                              f"folder {submission.student!r}")
+    if _same_name(str(stated), submission.student):
+        return None
+    return IntegrityCheck("student", CheckStatus.WARN,
+                          f"{where} says student = {_quoted(stated)}, but the folder is "
+                          f"{submission.student!r}; graded as {submission.student!r} (the "
+                          "folder decides whose grade it is)")
+
+
+def _same_name(a: str, b: str) -> bool:
+    """Names that differ only in case, spacing or Unicode form are the same name."""
+    def norm(s: str) -> str:
+        return unicodedata.normalize("NFC", s).strip().casefold()
+    return norm(a) == norm(b)
+
+
+def _quoted(value: object, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def check_ids(submission: Submission, question_ids: set[str], claim_ids: set[str]) -> None:

@@ -12,8 +12,8 @@ import pytest
 
 from bench.batch import answer_only_assignment, make_class
 from grader.assignment import Assignment, load_assignment
-from grader.exports import (gradescope_results, write_canvas_csv, write_gradescope,
-                            write_grades_csv)
+from grader.exports import (gradescope_results, inert, write_canvas_csv, write_csv,
+                            write_gradescope, write_grades_csv)
 from grader.grading import GradeOptions, grade_folder
 from grader.results import Result
 
@@ -102,6 +102,61 @@ def test_grades_csv(graded: tuple[Assignment, list[Result]], tmp_path: Path) -> 
         for q in r.questions:
             assert float(row[q.id]) == pytest.approx(q.score)
         assert float(row["total"]) == pytest.approx(sum(q.score for q in r.questions))
+
+
+# OWASP "CSV Injection": the cells a spreadsheet runs, and lookalikes it does not
+FORMULA_CELLS = ['=HYPERLINK("http://x","y")', "@SUM(1+1)", "+1", "-2+3", "\tx", "\rx",
+                 "=cmd|' /C calc'!A0"]
+PLAIN_CELLS = ["alice", "a=b", " =1", "", "'=already quoted", "张三"]
+
+
+def test_inert_prefixes_formula_cells_only() -> None:
+    assert [inert(c) for c in FORMULA_CELLS] == ["'" + c for c in FORMULA_CELLS]
+    assert [inert(c) for c in PLAIN_CELLS] == PLAIN_CELLS
+    assert [inert(x) for x in (-1.5, 0, 3, None)] == [-1.5, 0, 3, None]
+
+
+def test_inert_frame_keeps_numbers_numbers(tmp_path: Path) -> None:
+    """Opened by pandas: a negative score is still a number, text cells are inert text."""
+    import pandas as pd
+    frame = pd.DataFrame({"student": FORMULA_CELLS, "score": [-1.5, 2, 3, -4, 5, 6, 7],
+                          "mixed": [-1, "", "-x", 2, "", "", ""]})
+    path = write_csv(frame, tmp_path / "x.csv")
+    back = pd.read_csv(path, keep_default_na=False)
+    assert back["student"].tolist() == ["'" + c for c in FORMULA_CELLS]
+    assert pd.api.types.is_numeric_dtype(back["score"])
+    assert back["score"].tolist() == [-1.5, 2, 3, -4, 5, 6, 7]
+    assert back["mixed"].tolist()[:3] == ["-1", "", "'-x"]      # a number in a text column
+    assert frame["student"].tolist() == FORMULA_CELLS            # the input is not changed
+
+
+def test_a_line_break_in_an_id_cannot_start_a_row(tmp_path: Path) -> None:
+    import pandas as pd
+    names = ["x\rmallory,6", "y\nmallory,6", "z\r\nmallory,6"]
+    path = write_csv(pd.DataFrame({"student": names, "total": [0, 0, 0]}), tmp_path / "x.csv")
+    with path.open(newline="", encoding="utf-8") as f:
+        assert [r["student"] for r in csv.DictReader(f)] == names
+    assert pd.read_csv(path)["student"].tolist() == names
+
+
+def test_grades_and_canvas_csv_are_inert(graded: tuple[Assignment, list[Result]],
+                                         tmp_path: Path) -> None:
+    import pandas as pd
+    assignment, results = graded
+    hostile = [replace(results[0], student=c) for c in FORMULA_CELLS]
+    hostile.append(Result("zz", assignment.id, error="-x: an error text starting with a dash"))
+    grades = pd.read_csv(write_grades_csv(hostile, assignment, tmp_path / "g.csv"),
+                         dtype=str, keep_default_na=False)
+    canvas = pd.read_csv(write_canvas_csv(hostile, assignment, tmp_path / "c.csv"),
+                         dtype=str, keep_default_na=False)
+    assert grades["student"].tolist()[:-1] == ["'" + c for c in FORMULA_CELLS]
+    assert grades["error"].tolist()[-1] == "'-x: an error text starting with a dash"
+    assert canvas["SIS Login ID"].tolist()[1:-1] == ["'" + c for c in FORMULA_CELLS]
+    for frame in (grades, canvas):
+        cells = [c for col in frame.columns for c in frame[col]]
+        assert not any(c.startswith(("=", "+", "-", "@", "\t", "\r")) for c in cells)
+    numbers = pd.read_csv(tmp_path / "g.csv")
+    assert pd.api.types.is_numeric_dtype(numbers["total"])
 
 
 @pytest.mark.parametrize("level, visibility", [("answers", "visible"),
