@@ -153,6 +153,41 @@ def key(assignment: Path, markdown: bool, as_json: bool) -> None:
 
 
 @main.command()
+@click.argument("assignment", type=click.Path(path_type=Path))
+@click.option("--out", required=True, type=click.Path(path_type=Path),
+              help="Folder for the students' assignment.toml (not the assignment's own).")
+@one_line_errors
+def release(assignment: Path, out: Path) -> None:
+    """Write the students' copy of an assignment: typed-in answers and private paths removed.
+
+    Example: grade release assignments/demo --out release/demo
+    """
+    from grader import release as release_mod
+    release_mod.release(assignment, out).show()
+
+
+@main.command("import")
+@click.argument("source", type=click.Path(path_type=Path))
+@click.option("--out", required=True, type=click.Path(path_type=Path),
+              help="Folder to fill with one folder per student, e.g. submissions/.")
+@click.option("--name-by", type=click.Choice(["name", "id"]), default="name", show_default=True,
+              help="Name each folder by the student's name in the LMS or by the LMS's id.")
+@json_option
+@one_line_errors
+def import_(source: Path, out: Path, name_by: str, as_json: bool) -> None:
+    """Turn a Canvas, Moodle or Gradescope bulk download (folder or zip) into student folders.
+
+    Example: grade import submissions.zip --out submissions/
+    """
+    from grader import lms
+    report = lms.import_submissions(source, out, name_by=name_by)
+    if as_json:
+        print_json(report.to_json())
+    else:
+        report.show()
+
+
+@main.command()
 @click.argument("file", type=click.Path(path_type=Path))
 @json_option
 @one_line_errors

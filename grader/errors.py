@@ -6,7 +6,8 @@
     ├── AnswerParseError        one answer cannot be read as the form its question asks for
     ├── LogError                a training log cannot be read
     ├── ModelSpecError          a `grade ref` model / layer spec cannot be built
-    └── GradebookError          the gradebook is locked or unreadable
+    ├── GradebookError          the gradebook is locked or unreadable
+    └── DownloadError           an LMS bulk download (`grade import`) cannot be read safely
 
 Messages name the file, the line where known, the key and the value, e.g.
 `answers.toml line 7: "1.3" = "abc" is not a number`.
@@ -40,3 +41,7 @@ class ModelSpecError(GradeError):
 
 class GradebookError(GradeError):
     """The gradebook database is locked by another batch or unreadable."""
+
+
+class DownloadError(GradeError):
+    """An LMS bulk download cannot be read, or not safely."""

@@ -15,6 +15,7 @@ from grader.key import KeyEntry, compute_key
 from grader.manual import manual_files, manual_scores
 from grader.results import (CheckStatus, ClaimResult, ClaimStatus, IntegrityCheck, Part,
                             QuestionResult, QuestionStatus, Result)
+from grader.release import answer_withheld, not_checked, private_claim, read_only
 from grader.submission import Submission, check_ids, load_submission
 
 if TYPE_CHECKING:
@@ -74,6 +75,8 @@ def grade_question(entry: KeyEntry, submission: Submission,
         return _manual(result, (manual or {}).get((submission.student, q.id)))
     if raw is None or (isinstance(raw, str) and not raw.strip()) or raw == []:
         return replace(result, feedback="No answer given.")
+    if answer_withheld(q):              # a students' copy: the answer is checked when graded
+        return read_only(result, raw)
     try:
         given = parse(raw, entry.form)
     except AnswerParseError as e:
@@ -191,6 +194,10 @@ def grade_claims(assignment: Assignment, submission: Submission, options: GradeO
     try:
         for claim in assignment.claims:
             spec = submission.claims.get(claim.id, {})
+            private = private_claim(claim, spec)    # a students' copy: no private split here
+            if private is not None:
+                results.append(private)
+                continue
             if cached and claim.id in cached:
                 result, checks = cached[claim.id]
             else:
@@ -263,12 +270,17 @@ class CheckOutcome:
     result: Result
     feedback: str
     view: dict[str, Any] = field(default_factory=dict)
+    not_checked: list[str] = field(default_factory=list)    # a students' copy cannot check these
 
     def show(self) -> None:
         from rich.console import Console
 
         from grader.report import print_terminal
-        print_terminal(redact(self.result, self.feedback), Console(), feedback=self.feedback)
+        console = Console()
+        print_terminal(redact(self.result, self.feedback), console, feedback=self.feedback)
+        if self.not_checked:
+            console.print("Not checked here (checked when graded): " + ", ".join(self.not_checked),
+                          highlight=False)
 
 
 def check_one(folder: Path, assignment_path: Path | None, *,
@@ -276,7 +288,15 @@ def check_one(folder: Path, assignment_path: Path | None, *,
     """`grade check`: the student's view, never more than the assignment's feedback level."""
     assignment = resolve_assignment(folder, assignment_path)
     result = grade_folder(folder, assignment, GradeOptions(data_root, "auto"))
-    return CheckOutcome(result, assignment.feedback, student_view(result, assignment.feedback))
+    view = student_view(result, assignment.feedback)
+    skipped = not_checked(assignment)
+    if skipped:             # a students' copy: what it cannot check is not the student's problem
+        claims = [s for s in skipped if s.startswith("claim ")]
+        view["problems"] = [p for p in view["problems"]
+                            if not any(p.startswith(f"{c}: ") for c in claims)]
+        view["ready"] = not view["problems"]
+        view["not_checked"] = skipped
+    return CheckOutcome(result, assignment.feedback, view, skipped)
 
 
 def redact(result: Result, level: str) -> Result:
