@@ -117,7 +117,7 @@ def _write_student(out: Path, folder: str, matches: list[Match], report: ImportR
             continue
         path = target / name
         try:
-            copy_entry(same[0], path)
+            copy_entry(same[0].entry, path)
         except (DownloadError, OSError, zipfile.BadZipFile, EOFError, zlib.error) as e:
             # a corrupt member (bad CRC, truncated) spoils one file, not the import
             path.unlink(missing_ok=True)
