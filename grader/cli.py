@@ -115,11 +115,13 @@ def check(folder: Path, assignment_path: Path | None, data_root: Path | None,
               show_default=True, help="Where students are graded.")
 @click.option("--address", help="Ray cluster address (with --executor ray).")
 @click.option("--force", is_flag=True, help="Re-grade everyone, even unchanged students.")
+@click.option("--canvas-roster", type=click.Path(path_type=Path),
+              help="Canvas' gradebook export: canvas.csv then carries Canvas' own ids.")
 @json_option
 @one_line_errors
 def batch(root: Path, assignment_path: Path | None, jobs: int | None, out: Path | None,
           db: Path | None, data_root: Path | None, device: str, executor: str,
-          address: str | None, force: bool, as_json: bool) -> None:
+          address: str | None, force: bool, canvas_roster: Path | None, as_json: bool) -> None:
     """Grade every student folder under ROOT, in parallel, into a gradebook and reports.
 
     Example: grade batch submissions/ --jobs 8
@@ -127,7 +129,8 @@ def batch(root: Path, assignment_path: Path | None, jobs: int | None, out: Path 
     from grader import batch as batch_mod
     outcome = batch_mod.run_batch(root, assignment_path, jobs=jobs, out=out, db=db,
                                   data_root=data_root, device=device, executor=executor,
-                                  address=address, force=force, quiet=as_json)
+                                  address=address, force=force, quiet=as_json,
+                                  canvas_roster=canvas_roster)
     if as_json:
         print_json([r.to_json() for r in outcome.results])
     else:

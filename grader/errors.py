@@ -7,7 +7,8 @@
     ├── LogError                a training log cannot be read
     ├── ModelSpecError          a `grade ref` model / layer spec cannot be built
     ├── GradebookError          the gradebook is locked or unreadable
-    └── DownloadError           an LMS bulk download (`grade import`) cannot be read safely
+    ├── DownloadError           an LMS bulk download (`grade import`) cannot be read safely
+    └── RosterError             a Canvas gradebook export (`--canvas-roster`) cannot be read
 
 Messages name the file, the line where known, the key and the value, e.g.
 `answers.toml line 7: "1.3" = "abc" is not a number`.
@@ -45,3 +46,7 @@ class GradebookError(GradeError):
 
 class DownloadError(GradeError):
     """An LMS bulk download cannot be read, or not safely."""
+
+
+class RosterError(GradeError):
+    """A Canvas gradebook export given as `--canvas-roster` cannot be read."""

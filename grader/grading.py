@@ -12,7 +12,7 @@ from grader.answers import Form, compare, parse
 from grader.assignment import Assignment, Claim, find_assignment, load_assignment
 from grader.errors import AnswerParseError, AssignmentError
 from grader.key import KeyEntry, compute_key
-from grader.manual import manual_files, manual_scores
+from grader.manual import manual_comments, manual_files, manual_scores
 from grader.results import (CheckStatus, ClaimResult, ClaimStatus, IntegrityCheck, Part,
                             QuestionResult, QuestionStatus, Result)
 from grader.release import answer_withheld, not_checked, private_claim, read_only
@@ -54,8 +54,9 @@ def grade_folder(folder: Path, assignment: Assignment, options: GradeOptions, *,
     submission = load_submission(folder)
     check_ids(submission, {q.id for q in assignment.questions}, {c.id for c in assignment.claims})
     key = compute_key(assignment)
-    manual = manual_scores(manual_files(assignment.folder, folder.parent))
-    questions = [grade_question(e, submission, manual) for e in key.entries]
+    files = manual_files(assignment.folder, folder.parent)
+    manual, comments = manual_scores(files), manual_comments(files)
+    questions = [grade_question(e, submission, manual, comments) for e in key.entries]
     claims, integrity = grade_claims(assignment, submission, options, verifier, cached_claims)
     if submission.assignment_id not in (None, assignment.id):
         integrity.insert(0, IntegrityCheck(
@@ -66,13 +67,15 @@ def grade_folder(folder: Path, assignment: Assignment, options: GradeOptions, *,
 
 
 def grade_question(entry: KeyEntry, submission: Submission,
-                   manual: dict[tuple[str, str], float] | None = None) -> QuestionResult:
+                   manual: dict[tuple[str, str], float] | None = None,
+                   comments: dict[tuple[str, str], str] | None = None) -> QuestionResult:
     q = entry.question
     raw = submission.answers.get(q.id)
     result = QuestionResult(q.id, q.kind, QuestionStatus.MISSING, 0.0, q.points, entry.answer,
                             raw, steps=list(entry.worked.steps) if entry.worked else [])
     if q.kind == "manual":
-        return _manual(result, (manual or {}).get((submission.student, q.id)))
+        who = (submission.student, q.id)
+        return _manual(result, (manual or {}).get(who), (comments or {}).get(who, ""))
     if raw is None or (isinstance(raw, str) and not raw.strip()) or raw == []:
         return replace(result, feedback="No answer given.")
     if answer_withheld(q):              # a students' copy: the answer is checked when graded
@@ -163,12 +166,14 @@ def _safe_feedback(status: QuestionStatus, mistake: str | None, parts: list[Part
     return " ".join(line if line.endswith(".") else line + "." for line in lines)
 
 
-def _manual(result: QuestionResult, score: float | None) -> QuestionResult:
+def _manual(result: QuestionResult, score: float | None, comment: str = "") -> QuestionResult:
+    """A person's score from manual.csv, with their comment (its `comment` column) after it."""
+    said = f" Comment: {comment}" if comment else ""
     if score is None:
         return replace(result, status=QuestionStatus.MANUAL,
-                       feedback="Pending: scored by a person.")
+                       feedback="Pending: scored by a person." + said)
     return replace(result, status=QuestionStatus.MANUAL, score=min(score, result.max_score),
-                   feedback=f"Scored by a person: {score:g} / {result.max_score:g}.")
+                   feedback=f"Scored by a person: {score:g} / {result.max_score:g}." + said)
 
 
 def _short(raw: Any, limit: int = 60) -> str:
