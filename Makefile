@@ -3,7 +3,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test bench key clean system-tools-demo system-tools-test
+.PHONY: demo test bench key clean catalogs system-tools-demo system-tools-test
 
 LOG    := $(VENV)/install.log
 # pip's own chatter (index warnings, setuptools notices) goes to the log, shown only on failure.
@@ -32,6 +32,14 @@ demo: $(STAMP) system-tools-demo
 
 test: $(STAMP) system-tools-test
 	$(VENV)/bin/pytest -q
+
+# Re-extract the translatable strings (Python, Jinja, reference/ mistake names; see babel.cfg)
+# and merge them into each language's .po; then translate the new empty msgstrs.
+catalogs: $(STAMP)
+	$(VENV)/bin/pybabel --quiet extract -F babel.cfg -k N_ --no-location --sort-output \
+	  --project dl-homework-grader -o grader/locale/grader.pot .
+	$(VENV)/bin/pybabel --quiet update -D grader -i grader/locale/grader.pot -d grader/locale \
+	  --no-fuzzy-matching
 
 key: $(STAMP)
 	$(VENV)/bin/grade key assignments/demo

@@ -168,8 +168,10 @@ class WorkerState:
 def _write_page(result: Result, setup: Setup) -> bool:
     if result.error is not None:
         return False
+    from grader.i18n import use_language
     from grader.report import write_reports
-    write_reports(result, setup.out, title=setup.assignment.title, feedback="answers")
+    with use_language(setup.assignment.lang):
+        write_reports(result, setup.out, title=setup.assignment.title, feedback="answers")
     return True
 
 
@@ -384,7 +386,7 @@ def run_batch(root: Path, assignment_path: Path | None = None, *, jobs: int | No
               device: str = "auto", executor: str = "local", address: str | None = None,
               force: bool = False, quiet: bool = False, timeout_s: float | None = None,
               grade: GradeFn | None = None, ray_init: dict[str, Any] | None = None,
-              canvas_roster: Path | None = None) -> BatchOutcome:
+              canvas_roster: Path | None = None, lang: str | None = None) -> BatchOutcome:
     """Grade every student folder under `root`; unchanged students come from the gradebook."""
     t0 = time.monotonic()
     root = Path(root)
@@ -403,6 +405,8 @@ def run_batch(root: Path, assignment_path: Path | None = None, *, jobs: int | No
         roster = read_roster(canvas_roster)
     folders = find_students(root, skip=[out])
     assignment = batch_assignment(root, assignment_path, folders)
+    if lang is not None:                # --lang: feedback and pages in that language
+        assignment = replace(assignment, lang=lang)
     n_workers = jobs or os.cpu_count() or 1
     setup = Setup(assignment, data_root, device, out, grade)
     with Gradebook(db_path) as book:
@@ -469,7 +473,9 @@ def write_outputs(results: list[Result], assignment: Assignment, out: Path,
     from grader import classpage, exports
     out.mkdir(parents=True, exist_ok=True)
     marker.unlink(missing_ok=True)
-    classpage.write_class_page(results, assignment, out)
+    from grader.i18n import use_language
+    with use_language(assignment.lang):
+        classpage.write_class_page(results, assignment, out)
     exports.write_grades_csv(results, assignment, paths[1])
     exports.write_canvas_csv(results, assignment, paths[2])
     marker.write_text(digest, encoding="utf-8")
@@ -485,7 +491,9 @@ class _Planner:
         from grader.manual import manual_comments, manual_files, manual_scores
         self.book, self.assignment, self.force, self.out = book, assignment, force, out
         self.data_root, self.device = data_root, device
-        self.a_hash = assignment_hash(assignment)
+        # feedback is stored in the language it was written in: another language re-grades
+        self.a_hash = assignment_hash(assignment) + \
+            ("" if assignment.lang == "en" else f":{assignment.lang}")
         self.version = grader.__version__
         self.manual = manual_scores(manual_files(assignment.folder, root))
         self.comments = manual_comments(manual_files(assignment.folder, root))

@@ -25,6 +25,7 @@ from typing import Any
 from grader.answers import Form, parse
 from grader.assignment import Assignment, Claim, load_assignment
 from grader.errors import AnswerParseError, AssignmentError
+from grader.i18n import N_, _
 from grader.results import ClaimResult, ClaimStatus, QuestionResult, QuestionStatus
 
 STUDENT_COPY = "student"                   # [assignment] copy = "student"
@@ -108,8 +109,8 @@ def _copy_starter(data: dict[str, Any], source: Path, out: Path) -> tuple[Path, 
 
 # --- `grade check` against a students' copy ----------------------------------------------------
 
-NOT_LOCAL = "Read; checked when graded (the answer is not in the students' copy)."
-PRIVATE_CLAIM = "checked when graded, on a split that is not in the students' copy"
+NOT_LOCAL = N_("Read; checked when graded (the answer is not in the students' copy).")
+PRIVATE_CLAIM = N_("checked when graded, on a split that is not in the students' copy")
 
 
 def answer_withheld(question: Any) -> bool:
@@ -126,7 +127,7 @@ def read_only(result: QuestionResult, raw: Any) -> QuestionResult:
         except AnswerParseError as e:
             errors.append(str(e))
             continue
-        return replace(result, status=QuestionStatus.MANUAL, feedback=NOT_LOCAL)
+        return replace(result, status=QuestionStatus.MANUAL, feedback=_(NOT_LOCAL))
     return replace(result, status=QuestionStatus.UNPARSABLE,
                    feedback=f'"{result.id}": {errors[0] if errors else "cannot be read"}')
 
@@ -139,7 +140,7 @@ def private_claim(claim: Claim, spec: dict) -> ClaimResult | None:
     claimed = float(claimed) if isinstance(claimed, (int, float)) \
         and not isinstance(claimed, bool) else None
     return ClaimResult(claim.id, ClaimStatus.UNVERIFIABLE, claimed, None, claim.tolerance, 0.0,
-                       claim.points, detail=PRIVATE_CLAIM, metric=claim.metric)
+                       claim.points, detail=_(PRIVATE_CLAIM), metric=claim.metric)
 
 
 def not_checked(assignment: Assignment) -> list[str]:
