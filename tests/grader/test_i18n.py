@@ -223,3 +223,19 @@ def test_chinese_page_draws_real_glyphs_in_chromium(demo, tmp_path: Path) -> Non
     a, b = _shot(tmp_path, page, "a"), _shot(tmp_path, swapped, "b")
     assert a.getextrema() != (255, 255) and a.getextrema()[0] < 128    # not a blank page
     assert ImageChops.difference(a, b).getbbox() is not None
+
+
+def test_gradescope_results_in_chinese(tmp_path: Path) -> None:
+    course = tmp_path / "course"
+    answer_only_assignment(course / "assignments" / "demo")
+    strip_claims(ROOT / "submissions" / "bob", course / "submissions" / "bob")
+    result = CliRunner().invoke(main, ["run", str(course / "submissions" / "bob"), "--out",
+                                       str(tmp_path / "r"), "--gradescope", str(tmp_path / "gs"),
+                                       "--lang", "zh"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads((tmp_path / "gs" / "results.json").read_text(encoding="utf-8"))
+    assert doc["output"].startswith("得分 ")
+    q13 = next(t for t in doc["tests"] if t["number"] == "1.3")
+    assert q13["name"].startswith("第 1.3 题：")
+    assert q13["output"].splitlines()[:2] == ["错误: 可能的错误：参数量漏了偏置。", "你的答案：864"]
+    assert q13["status"] == "failed"            # Gradescope's own words stay
