@@ -4,7 +4,7 @@ One module per LMS (`canvas`, `moodle`, `gradescope`), each with `claims(source)
 `read(source)`; they are tried in the order of READERS and the report names the one that read
 the download. Nothing is guessed: a file that fits no student, two students who would share a
 folder, two submissions of one student, and anything refused by `archive` are reported and
-left out. Each import also writes `OUT/.grade/import.csv` (folder, LMS, LMS id, name,
+left out. A student's own zip is unpacked into their folder (`unpack`). Each import also writes `OUT/.grade/import.csv` (folder, LMS, LMS id, name,
 submission, late), which `grade batch --canvas-roster` uses to find Canvas' user ids.
 """
 from __future__ import annotations
@@ -22,6 +22,7 @@ from grader.errors import DownloadError
 from grader.lms import canvas, gradescope, moodle
 from grader.lms.archive import Limits, copy_entry, read_source
 from grader.lms.base import Match, Reading
+from grader.lms.unpack import unpack_student_zip
 
 READERS = (gradescope, moodle, canvas)      # metadata file first, then the name layouts
 MANIFEST = Path(".grade") / "import.csv"
@@ -67,7 +68,7 @@ def import_submissions(source: Path, out: Path, *, name_by: str = "name",
     groups = _by_folder(reading, name_by, report)
     Path(out).mkdir(parents=True, exist_ok=True)
     for folder, matches in sorted(groups.items()):
-        _write_student(Path(out), folder, matches, report)
+        _write_student(Path(out), folder, matches, report, limits)
     _write_manifest(Path(out), groups, report)
     return report
 
@@ -101,7 +102,8 @@ def _by_folder(reading: Reading, name_by: str, report: ImportReport) -> dict[str
     return groups
 
 
-def _write_student(out: Path, folder: str, matches: list[Match], report: ImportReport) -> None:
+def _write_student(out: Path, folder: str, matches: list[Match], report: ImportReport,
+                   limits: Limits) -> None:
     target = out / folder
     if target.exists() and any(target.iterdir()):
         report.problems.append(f"{folder}: {target} already exists; not overwritten")
@@ -127,8 +129,14 @@ def _write_student(out: Path, folder: str, matches: list[Match], report: ImportR
         note = f"{folder}: {same[0].note}" if same[0].note else ""
         if note and note not in report.notes:
             report.notes.append(note)
+    for name in [w for w in written if w.lower().endswith(".zip")]:
+        inner, problems = unpack_student_zip(target, name, limits)
+        report.problems += problems
+        written.remove(name)
+        written += [w for w in inner if w not in written]
+        report.notes.append(f"{folder}: unpacked {name} ({len(inner)} files)")
     if written:
-        report.students[folder] = written
+        report.students[folder] = sorted(written)
 
 
 def _write_manifest(out: Path, groups: dict[str, list[Match]], report: ImportReport) -> None:

@@ -177,3 +177,22 @@ def test_cli_import_json(tmp_path: Path) -> None:
     assert data["lms"] == "Moodle"
     assert data["students"] == {"Ana_Lima": ["answers.toml", "code/model.py"],
                                 "张三": ["answers.toml"]}
+
+
+def test_a_students_own_zip_is_unpacked_safely(tmp_path: Path) -> None:
+    """Canvas keeps an uploaded zip as one file (canvas-unzipper's `smithbob_..._BobsWork.zip`)."""
+    inner = io.BytesIO()
+    with zipfile.ZipFile(inner, "w") as z:
+        z.writestr("hw3/answers.toml", b"answers")
+        z.writestr("hw3/model.py", b"model")
+        z.writestr("__MACOSX/hw3/._model.py", b"resource fork")
+        z.writestr("../../escape.py", b"climbs")
+    outer = as_zip(tmp_path / "c.zip", {"smithbob_340934_208490284_BobsWork.zip":
+                                        inner.getvalue()})
+    report = import_submissions(outer, tmp_path / "out")
+    assert report.students == {"smithbob": ["answers.toml", "model.py"]}
+    assert "smithbob: unpacked BobsWork.zip (2 files)" in report.notes
+    assert any("../../escape.py: a path that leaves the folder" in p for p in report.problems)
+    assert sorted(p.name for p in (tmp_path / "out" / "smithbob").iterdir()) == \
+        ["answers.toml", "model.py"]
+    assert not (tmp_path / "escape.py").exists()
