@@ -91,7 +91,23 @@ def _dump(data: dict[str, Any], assignment: Assignment) -> str:
     import tomlkit
     head = (f"# Students' copy of {assignment.id!r}, written by `grade release`: run\n"
             "# `grade check` with it. Typed-in answers and private dataset paths are not in it.\n")
+    for table in [*data.get("question", []), *data.get("claim", [])]:
+        for key, value in list(table.get("params", {}).items()):
+            table["params"][key] = _inline(value)
     return head + tomlkit.dumps(data)
+
+
+def _inline(value: Any) -> Any:
+    """A list of tables (a question's layers) as one inline table a line, as people write it."""
+    import tomlkit
+    if not (isinstance(value, list) and value and all(isinstance(v, dict) for v in value)):
+        return value
+    array = tomlkit.array()
+    for item in value:
+        inline = tomlkit.inline_table()
+        inline.update(item)
+        array.append(inline)
+    return array.multiline(True)
 
 
 def _copy_starter(data: dict[str, Any], source: Path, out: Path) -> tuple[Path, ...]:

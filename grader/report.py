@@ -416,7 +416,8 @@ def print_key(key: "AnswerKey", console: Console | None = None) -> None:
         console.print(f"\n[bold cyan]{q.id}[/bold cyan] {q.kind}  [dim]{q.points:g} pt[/dim]  "
                       f"{escape(q.title)}")
         if entry.worked is None:
-            console.print("  [dim](scored by a person)[/dim]")
+            why = "scored by a person" if q.kind == "manual" else "answer not in this copy"
+            console.print(f"  [dim]({why})[/dim]")
             continue
         for step in entry.worked.steps:
             console.print(f"  {escape(step)}", highlight=False)
