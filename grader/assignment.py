@@ -10,6 +10,7 @@ from grader.errors import AssignmentError
 from grader.inputs import key_line, read_toml
 
 FEEDBACK_LEVELS = ("format", "correctness", "answers")
+LANGUAGES = ("en", "zh")
 QUESTION_KINDS = (
     "cnn.shapes", "cnn.flatten", "cnn.params", "model.summary", "attention.sdpa",
     "attention.multihead", "attention.grad", "rnn.unroll", "rnn.bptt",
@@ -60,6 +61,8 @@ class Assignment:
     questions: tuple[Question, ...]
     claims: tuple[Claim, ...]
     path: Path                              # the assignment.toml
+    lang: str = "en"                        # reports and feedback: en | zh (or --lang)
+    student_copy: bool = False              # written by `grade release`: answers withheld
 
     @property
     def folder(self) -> Path:
@@ -87,10 +90,17 @@ def load_assignment(path: Path | str) -> Assignment:
     if feedback not in FEEDBACK_LEVELS:
         raise AssignmentError(where.at("feedback", f"feedback = {feedback!r} is not one of "
                                        + ", ".join(FEEDBACK_LEVELS)))
-    questions = tuple(_question(q, where) for q in _array(data, "question", where))
+    lang = head.get("lang", "en")
+    if lang not in LANGUAGES:
+        raise AssignmentError(where.at("lang", f"lang = {lang!r} is not one of "
+                                       + ", ".join(LANGUAGES)))
+    student_copy = head.get("copy") == "student"     # `grade release` withheld the answers
+    questions = tuple(_question(q, where, student_copy)
+                      for q in _array(data, "question", where))
     claims = tuple(_claim(c, where) for c in _array(data, "claim", where))
     _no_duplicates([q.id for q in questions] + [c.id for c in claims], where)
-    return Assignment(aid, str(head.get("title", aid)), feedback, questions, claims, path)
+    return Assignment(aid, str(head.get("title", aid)), feedback, questions, claims, path,
+                      lang=lang, student_copy=student_copy)
 
 
 def find_assignment(aid: str, near: list[Path]) -> Path:
@@ -148,7 +158,7 @@ def _number(table: dict, key: str, default: float | None, where: _Where, label: 
     return float(value)
 
 
-def _question(q: dict, where: _Where) -> Question:
+def _question(q: dict, where: _Where, student_copy: bool = False) -> Question:
     qid = _req_str(q, "id", where, "question id", after="[[question]]")
     anchor = f'id = "{qid}"'
     kind = q.get("kind")
@@ -170,7 +180,7 @@ def _question(q: dict, where: _Where) -> Question:
         tolerance = Tolerance(_number(tol, "abs", 0.0, where, f"question {qid}: tolerance", anchor),
                               _number(tol, "rel", 0.0, where, f"question {qid}: tolerance", anchor))
     answer = q.get("answer")
-    if kind in ("value", "expression", "choice") and answer is None:
+    if kind in ("value", "expression", "choice") and answer is None and not student_copy:
         raise AssignmentError(where.at("kind", f"question {qid}: kind {kind!r} needs an `answer`",
                                        anchor))
     return Question(qid, kind, points or 0.0, params, tolerance, answer, str(q.get("title", "")))

@@ -200,8 +200,10 @@ class WorkerState:
 def _write_page(result: Result, setup: Setup) -> bool:
     if result.error is not None:
         return False
+    from grader.i18n import use_language
     from grader.report import write_reports
-    write_reports(result, setup.out, title=setup.assignment.title, feedback="answers")
+    with use_language(setup.assignment.lang):
+        write_reports(result, setup.out, title=setup.assignment.title, feedback="answers")
     return True
 
 
@@ -379,6 +381,7 @@ class BatchOutcome:
     grades_csv: Path | None = None
     canvas_csv: Path | None = None
     elapsed_s: float = 0.0
+    roster: list[str] = field(default_factory=list)     # --canvas-roster: missing either side
 
     @property
     def errors(self) -> list[Result]:
@@ -396,6 +399,8 @@ class BatchOutcome:
         for r in self.errors:
             console.print(f"error: {r.student}: {r.error}", markup=False, highlight=False,
                           soft_wrap=True)
+        for line in self.roster:
+            console.print(line, markup=False, highlight=False, soft_wrap=True)
 
 
 @dataclass
@@ -413,7 +418,7 @@ def run_batch(root: Path, assignment_path: Path | None = None, *, jobs: int | No
               device: str = "auto", executor: str = "local", address: str | None = None,
               force: bool = False, quiet: bool = False, timeout_s: float | None = None,
               grade: GradeFn | None = None, ray_init: dict[str, Any] | None = None,
-              ) -> BatchOutcome:
+              canvas_roster: Path | None = None, lang: str | None = None) -> BatchOutcome:
     """Grade every student folder under `root`; unchanged students come from the gradebook."""
     t0 = time.monotonic()
     root = Path(root)
@@ -426,10 +431,16 @@ def run_batch(root: Path, assignment_path: Path | None = None, *, jobs: int | No
             import ray  # noqa: F401 - fail before any grading, with the install hint
         except ImportError:
             raise GradebookError(RAY_MISSING) from None
+    roster = None
+    if canvas_roster is not None:       # read before grading: a bad export fails at once
+        from grader.roster import read_roster
+        roster = read_roster(canvas_roster)
     folders = find_students(root, skip=[out])
     refused = refused_folders(folders)
     folders = [f for f in folders if f not in refused]
     assignment = batch_assignment(root, assignment_path, folders)
+    if lang is not None:                # --lang: feedback and pages in that language
+        assignment = replace(assignment, lang=lang)
     n_workers = jobs or os.cpu_count() or 1
     setup = Setup(assignment, data_root, device, out, grade)
     with Gradebook(db_path) as book:
@@ -483,8 +494,13 @@ def run_batch(root: Path, assignment_path: Path | None = None, *, jobs: int | No
                              + "".join(digests[f] for f, _ in ordered))
         book.finish_run(graded, skipped, sum(r.error is not None for r in final))
     index, grades_csv, canvas_csv = write_outputs(final, assignment, out, digest)
+    roster_lines: list[str] = []
+    if roster is not None:      # canvas.csv keyed by Canvas' own ids instead
+        from grader.roster import write_roster_csv
+        roster_lines = write_roster_csv(final, assignment, roster, root, canvas_csv).lines()
+        (out / ".batch-outputs").unlink(missing_ok=True)   # a plain re-run rewrites canvas.csv
     return BatchOutcome(final, graded, skipped, out, db_path, index, grades_csv, canvas_csv,
-                        time.monotonic() - t0)
+                        time.monotonic() - t0, roster_lines)
 
 
 def write_outputs(results: list[Result], assignment: Assignment, out: Path,
@@ -500,7 +516,9 @@ def write_outputs(results: list[Result], assignment: Assignment, out: Path,
     from grader import classpage, exports
     out.mkdir(parents=True, exist_ok=True)
     marker.unlink(missing_ok=True)
-    classpage.write_class_page(results, assignment, out)
+    from grader.i18n import use_language
+    with use_language(assignment.lang):
+        classpage.write_class_page(results, assignment, out)
     exports.write_grades_csv(results, assignment, paths[1])
     exports.write_canvas_csv(results, assignment, paths[2])
     marker.write_text(digest, encoding="utf-8")
@@ -513,12 +531,15 @@ class _Planner:
     def __init__(self, book: Gradebook, assignment: Assignment, root: Path,
                  data_root: Path | None, force: bool, out: Path, timeout_s: float | None,
                  device: str) -> None:
-        from grader.manual import manual_files, manual_scores
+        from grader.manual import manual_comments, manual_files, manual_scores
         self.book, self.assignment, self.force, self.out = book, assignment, force, out
         self.data_root, self.device = data_root, device
-        self.a_hash = assignment_hash(assignment)
+        # feedback is stored in the language it was written in: another language re-grades
+        self.a_hash = assignment_hash(assignment) + \
+            ("" if assignment.lang == "en" else f":{assignment.lang}")
         self.version = grader.__version__
         self.manual = manual_scores(manual_files(assignment.folder, root))
+        self.comments = manual_comments(manual_files(assignment.folder, root))
         self.base_timeout = timeout_s if timeout_s is not None else BASE_TIMEOUT_S
         self.data_hash = (sha256_text(str(data_root.resolve()) if data_root else "")
                           if assignment.claims else "")
@@ -527,7 +548,8 @@ class _Planner:
     def extra_hash(self, student: str) -> str:
         """The student's manual.csv rows and, for claims, the data root."""
         rows = sorted((q, s) for (who, q), s in self.manual.items() if who == student)
-        return sha256_text(repr(rows) + self.data_hash)
+        said = sorted((q, c) for (who, q), c in self.comments.items() if who == student)
+        return sha256_text(repr(rows) + (repr(said) if said else "") + self.data_hash)
 
     def key(self, plan: _Plan) -> StudentKey:
         return StudentKey(plan.files_hash, self.extra_hash(plan.folder.name), self.a_hash,

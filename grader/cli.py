@@ -36,6 +36,12 @@ def assignment_option(fn: Callable) -> Callable:
                              "(default: found by id under assignments/).")(fn)
 
 
+def lang_option(fn: Callable) -> Callable:
+    return click.option("--lang", type=click.Choice(["en", "zh"]), default=None,
+                        help="Language of reports and feedback (default: the assignment's "
+                             "`lang`, else en).")(fn)
+
+
 def print_json(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False))
 
@@ -60,17 +66,18 @@ def main() -> None:
               "reports (default: ./reports).")
 @click.option("--gradescope", type=click.Path(path_type=Path),
               help="Also write Gradescope's results.json here.")
+@lang_option
 @json_option
 @one_line_errors
 def run(folder: Path, assignment_path: Path | None, data_root: Path | None, device: str,
-        out: Path | None, gradescope: Path | None, as_json: bool) -> None:
+        out: Path | None, gradescope: Path | None, lang: str | None, as_json: bool) -> None:
     """Grade one student's submission folder.
 
     Example: grade run submissions/alice --json
     """
     from grader import grading
     outcome = grading.run_one(folder, assignment_path, data_root=data_root, device=device,
-                              out=out, gradescope=gradescope)
+                              out=out, gradescope=gradescope, lang=lang)
     if as_json:
         print_json(outcome.result.to_json())
     else:
@@ -82,16 +89,17 @@ def run(folder: Path, assignment_path: Path | None, data_root: Path | None, devi
 @assignment_option
 @click.option("--data-root", type=click.Path(path_type=Path), envvar="GRADE_DATA",
               help="Where datasets live (or $GRADE_DATA).")
+@lang_option
 @json_option
 @one_line_errors
 def check(folder: Path, assignment_path: Path | None, data_root: Path | None,
-          as_json: bool) -> None:
+          lang: str | None, as_json: bool) -> None:
     """Check a submission before handing it in (reveals only what the assignment allows).
 
     Example: grade check submissions/alice
     """
     from grader import grading
-    outcome = grading.check_one(folder, assignment_path, data_root=data_root)
+    outcome = grading.check_one(folder, assignment_path, data_root=data_root, lang=lang)
     if as_json:
         print_json(outcome.view)
     else:
@@ -115,11 +123,15 @@ def check(folder: Path, assignment_path: Path | None, data_root: Path | None,
               show_default=True, help="Where students are graded.")
 @click.option("--address", help="Ray cluster address (with --executor ray).")
 @click.option("--force", is_flag=True, help="Re-grade everyone, even unchanged students.")
+@click.option("--canvas-roster", type=click.Path(path_type=Path),
+              help="Canvas' gradebook export: canvas.csv then carries Canvas' own ids.")
+@lang_option
 @json_option
 @one_line_errors
 def batch(root: Path, assignment_path: Path | None, jobs: int | None, out: Path | None,
           db: Path | None, data_root: Path | None, device: str, executor: str,
-          address: str | None, force: bool, as_json: bool) -> None:
+          address: str | None, force: bool, canvas_roster: Path | None, lang: str | None,
+          as_json: bool) -> None:
     """Grade every student folder under ROOT, in parallel, into a gradebook and reports.
 
     Example: grade batch submissions/ --jobs 8
@@ -127,7 +139,8 @@ def batch(root: Path, assignment_path: Path | None, jobs: int | None, out: Path 
     from grader import batch as batch_mod
     outcome = batch_mod.run_batch(root, assignment_path, jobs=jobs, out=out, db=db,
                                   data_root=data_root, device=device, executor=executor,
-                                  address=address, force=force, quiet=as_json)
+                                  address=address, force=force, quiet=as_json,
+                                  canvas_roster=canvas_roster, lang=lang)
     if as_json:
         print_json([r.to_json() for r in outcome.results])
     else:
@@ -150,6 +163,41 @@ def key(assignment: Path, markdown: bool, as_json: bool) -> None:
         print_json(answer_key.to_json())
     else:
         answer_key.show(markdown=markdown)
+
+
+@main.command()
+@click.argument("assignment", type=click.Path(path_type=Path))
+@click.option("--out", required=True, type=click.Path(path_type=Path),
+              help="Folder for the students' assignment.toml (not the assignment's own).")
+@one_line_errors
+def release(assignment: Path, out: Path) -> None:
+    """Write the students' copy of an assignment: typed-in answers and private paths removed.
+
+    Example: grade release assignments/demo --out release/demo
+    """
+    from grader import release as release_mod
+    release_mod.release(assignment, out).show()
+
+
+@main.command("import")
+@click.argument("source", type=click.Path(path_type=Path))
+@click.option("--out", required=True, type=click.Path(path_type=Path),
+              help="Folder to fill with one folder per student, e.g. submissions/.")
+@click.option("--name-by", type=click.Choice(["name", "id"]), default="name", show_default=True,
+              help="Name each folder by the student's name in the LMS or by the LMS's id.")
+@json_option
+@one_line_errors
+def import_(source: Path, out: Path, name_by: str, as_json: bool) -> None:
+    """Turn a Canvas, Moodle or Gradescope bulk download (folder or zip) into student folders.
+
+    Example: grade import submissions.zip --out submissions/
+    """
+    from grader import lms
+    report = lms.import_submissions(source, out, name_by=name_by)
+    if as_json:
+        print_json(report.to_json())
+    else:
+        report.show()
 
 
 @main.command()

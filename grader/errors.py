@@ -7,8 +7,10 @@
     ├── LogError                a training log cannot be read
     ├── ModelSpecError          a `grade ref` model / layer spec cannot be built
     ├── GradebookError          the gradebook is locked or unreadable
-    └── GradingFailed           grading one student raised something unexpected (a grader bug,
+    ├── GradingFailed           grading one student raised something unexpected (a grader bug,
                                 RecursionError, MemoryError): one line, never a traceback
+    ├── DownloadError           an LMS bulk download (`grade import`) cannot be read safely
+    └── RosterError             a Canvas gradebook export (`--canvas-roster`) cannot be read
 
 Messages name the file, the line where known, the key and the value, e.g.
 `answers.toml line 7: "1.3" = "abc" is not a number`.
@@ -46,3 +48,11 @@ class GradebookError(GradeError):
 
 class GradingFailed(GradeError):
     """Grading one student raised an unexpected exception; its one-line description."""
+
+
+class DownloadError(GradeError):
+    """An LMS bulk download cannot be read, or not safely."""
+
+
+class RosterError(GradeError):
+    """A Canvas gradebook export given as `--canvas-roster` cannot be read."""

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.assignment import Assignment
+from grader.i18n import _, status_word
 from grader.results import ClaimResult, QuestionResult, QuestionStatus, Result, _num
 
 CANVAS_ID_COLUMNS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
@@ -126,13 +127,15 @@ def gradescope_results(result: Result, assignment: Assignment) -> dict[str, Any]
     from grader.grading import redact
     visibility, level = GRADESCOPE_LEVELS.get(assignment.feedback, ("hidden", "correctness"))
     if result.error is not None:
-        return {"score": 0, "output": f"This submission could not be graded: {result.error}",
+        return {"score": 0, "output": _("This submission could not be graded: {error}").format(
+                    error=result.error),
                 "visibility": visibility, "stdout_visibility": "hidden", "tests": []}
     shown = redact(result, level)       # the same cut `grade check` makes; scores are kept
     tests = [_question_test(q, assignment, visibility) for q in shown.questions]
     tests += [_claim_test(c, visibility) for c in shown.claims]
     warnings = [f"{i.check}: {i.detail}" for i in result.integrity if str(i.status) != "pass"]
-    output = f"Score {_num(result.score)} / {_num(result.max_score)}."
+    output = _("Score {score} / {max_score}.").format(score=_num(result.score),
+                                                       max_score=_num(result.max_score))
     if warnings:
         output += "\n" + "\n".join(warnings)
     return {"score": _num(result.score), "output": output, "visibility": visibility,
@@ -142,27 +145,31 @@ def gradescope_results(result: Result, assignment: Assignment) -> dict[str, Any]
 def _question_test(q: QuestionResult, assignment: Assignment, visibility: str) -> dict[str, Any]:
     question = assignment.question(q.id)
     title = question.title if question is not None and question.title else q.kind
-    lines = [f"{q.status}: {q.feedback}".strip()]
+    lines = [f"{status_word(q.status)}: {q.feedback}".strip()]
     if q.status not in (QuestionStatus.MISSING, QuestionStatus.MANUAL):
-        lines.append(f"Your answer: {_text(q.given)}")
+        lines.append(_("Your answer: {value}").format(value=_text(q.given)))
     if q.expected is not None:          # only left in by the `answers` level
-        lines.append(f"Expected: {_text(q.expected)}")
+        lines.append(_("Expected: {value}").format(value=_text(q.expected)))
         lines += q.steps
     return {"score": _num(q.score), "max_score": _num(q.max_score),
             "status": "passed" if q.score >= q.max_score else "failed",
-            "name": f"Question {q.id}: {title}", "number": q.id, "output": "\n".join(lines),
+            "name": _("Question {id}: {title}").format(id=q.id, title=title), "number": q.id,
+            "output": "\n".join(lines),
             "visibility": visibility}
 
 
 def _claim_test(c: ClaimResult, visibility: str) -> dict[str, Any]:
-    lines = [f"{c.status}: claimed {_text(c.claimed)}"]
+    lines = [_("{status}: claimed {value}").format(status=status_word(c.status),
+                                                   value=_text(c.claimed))]
     if c.measured is not None:          # only left in by the `answers` level
-        lines.append(f"measured {_text(c.measured)} (tolerance {c.tolerance:g})")
+        lines.append(_("measured {value} (tolerance {tolerance})").format(
+            value=_text(c.measured), tolerance=f"{c.tolerance:g}"))
     if c.detail:
         lines.append(c.detail)
     return {"score": _num(c.score), "max_score": _num(c.max_score),
             "status": "passed" if c.score >= c.max_score else "failed",
-            "name": f"Claim {c.id}" + (f": {c.metric}" if c.metric else ""), "number": c.id,
+            "name": _("Claim {id}").format(id=c.id) + (f": {c.metric}" if c.metric else ""),
+            "number": c.id,
             "output": "\n".join(lines), "visibility": visibility}
 
 

@@ -13,11 +13,13 @@ from typing import TYPE_CHECKING, Any, Iterator
 from grader.answers import Form, compare, parse
 from grader.assignment import Assignment, Claim, find_assignment, load_assignment
 from grader.errors import AnswerParseError, AssignmentError, GradeError, GradingFailed
+from grader.i18n import _, mistake as say_mistake, use_language
 from grader.inputs import is_link_free
 from grader.key import KeyEntry, compute_key
-from grader.manual import manual_files, manual_scores
+from grader.manual import manual_comments, manual_files, manual_scores
 from grader.results import (CheckStatus, ClaimResult, ClaimStatus, IntegrityCheck, Part,
                             QuestionResult, QuestionStatus, Result)
+from grader.release import answer_withheld, not_checked, private_claim, read_only
 from grader.submission import Submission, check_ids, identity_check, load_submission
 
 if TYPE_CHECKING:
@@ -55,12 +57,21 @@ def grade_folder(folder: Path, assignment: Assignment, options: GradeOptions, *,
     """Grade a submission folder; raises GradeError when the folder itself is unusable.
 
     The result is the folder's (`submission.student` is the folder name); a `student` line
-    naming someone else is only a warning row."""
+    naming someone else is only a warning row. Feedback is written in the assignment's `lang`."""
+    with use_language(assignment.lang):
+        return _grade_folder(folder, assignment, options, verifier, cached_claims)
+
+
+def _grade_folder(folder: Path, assignment: Assignment, options: GradeOptions,
+                  verifier: "ClaimVerifier | None",
+                  cached_claims: dict[str, tuple[ClaimResult, list[IntegrityCheck]]] | None,
+                  ) -> Result:
     submission = load_submission(folder)
     check_ids(submission, {q.id for q in assignment.questions}, {c.id for c in assignment.claims})
     key = compute_key(assignment)
-    manual = manual_scores(manual_files(assignment.folder, folder.parent))
-    questions = [grade_question(e, submission, manual) for e in key.entries]
+    files = manual_files(assignment.folder, folder.parent)
+    manual, comments = manual_scores(files), manual_comments(files)
+    questions = [grade_question(e, submission, manual, comments) for e in key.entries]
     claims, integrity = grade_claims(assignment, submission, options, verifier, cached_claims)
     if submission.assignment_id not in (None, assignment.id):
         integrity.insert(0, IntegrityCheck(
@@ -73,15 +84,19 @@ def grade_folder(folder: Path, assignment: Assignment, options: GradeOptions, *,
 
 
 def grade_question(entry: KeyEntry, submission: Submission,
-                   manual: dict[tuple[str, str], float] | None = None) -> QuestionResult:
+                   manual: dict[tuple[str, str], float] | None = None,
+                   comments: dict[tuple[str, str], str] | None = None) -> QuestionResult:
     q = entry.question
     raw = submission.answers.get(q.id)
     result = QuestionResult(q.id, q.kind, QuestionStatus.MISSING, 0.0, q.points, entry.answer,
                             raw, steps=list(entry.worked.steps) if entry.worked else [])
     if q.kind == "manual":
-        return _manual(result, (manual or {}).get((submission.student, q.id)))
+        who = (submission.student, q.id)
+        return _manual(result, (manual or {}).get(who), (comments or {}).get(who, ""))
     if raw is None or (isinstance(raw, str) and not raw.strip()) or raw == []:
-        return replace(result, feedback="No answer given.")
+        return replace(result, feedback=_("No answer given."))
+    if answer_withheld(q):              # a students' copy: the answer is checked when graded
+        return read_only(result, raw)
     try:
         given = parse(raw, entry.form)
     except AnswerParseError as e:
@@ -98,7 +113,8 @@ def _score(result: QuestionResult, entry: KeyEntry, given: Any) -> QuestionResul
         from grader.shapechain import chain_parts
         parts = chain_parts(q.params, list(given), list(entry.answer), cmp.parts)
         fraction = sum(p.ok for p in parts) / max(len(parts), 1)
-        detail = f"{sum(p.ok for p in parts)} of {len(parts)} layers credited"
+        detail = _("{right} of {total} layers credited").format(
+            right=sum(p.ok for p in parts), total=len(parts))
     mistake = None if fraction >= 1 else _diagnose(entry, given)
     status = (QuestionStatus.CORRECT if fraction >= 1 else
               QuestionStatus.INCORRECT if fraction <= 0 else QuestionStatus.PARTIAL)
@@ -148,32 +164,42 @@ def _feedback(status: QuestionStatus, detail: str, mistake: str | None,
     safe = _safe_feedback(status, mistake, parts)
     if status is QuestionStatus.CORRECT or not detail or (mistake and not parts):
         return safe         # a named mistake says more than "not equal"
-    return f"{safe} {detail[0].upper()}{detail[1:]}" + ("" if detail.endswith(".") else ".")
+    return f"{safe} " + _sentence(f"{detail[0].upper()}{detail[1:]}")
+
+
+def _sentence(line: str) -> str:
+    """The line with a full stop in the current language, unless it has one."""
+    return line if line.endswith((".", "。")) else line + _(".")
 
 
 def _safe_feedback(status: QuestionStatus, mistake: str | None, parts: list[Part]) -> str:
     """Feedback that never states an expected value, for `grade check` at `correctness`."""
     follow = [p.label.removeprefix("layer ") for p in parts if p.note.startswith("follow-through")]
-    notes = [f"{p.label}: {p.note}" for p in parts
+    notes = [f"{p.label}: {say_mistake(p.note)}" for p in parts
              if p.note and p.note != mistake and not p.note.startswith("follow-through")]
     if follow:      # one sentence for the chain, not one per layer
-        notes.append(f"Follow-through credit for layer{'s' if len(follow) > 1 else ''} "
-                     f"{', '.join(follow)}: right from your own previous shape")
+        notes.append((_("Follow-through credit for layers {layers}: right from your own "
+                        "previous shape") if len(follow) > 1 else
+                      _("Follow-through credit for layer {layers}: right from your own "
+                        "previous shape")).format(layers=", ".join(follow)))
     if status is QuestionStatus.CORRECT:
-        return "Correct." + (" " + "; ".join(notes) + "." if notes else "")
-    lines = [f"Looks like {mistake}."] if mistake else []
+        return _("Correct.") + (" " + _sentence("; ".join(notes)) if notes else "")
+    lines = [_("Looks like {mistake}.").format(mistake=say_mistake(mistake))] if mistake else []
     lines += notes
     if not lines:
-        lines = ["Partly right." if status is QuestionStatus.PARTIAL else "Not right."]
-    return " ".join(line if line.endswith(".") else line + "." for line in lines)
+        lines = [_("Partly right.") if status is QuestionStatus.PARTIAL else _("Not right.")]
+    return " ".join(_sentence(line) for line in lines)
 
 
-def _manual(result: QuestionResult, score: float | None) -> QuestionResult:
+def _manual(result: QuestionResult, score: float | None, comment: str = "") -> QuestionResult:
+    """A person's score from manual.csv, with their comment (its `comment` column) after it."""
+    said = " " + _("Comment: {comment}").format(comment=comment) if comment else ""
     if score is None:
         return replace(result, status=QuestionStatus.MANUAL,
-                       feedback="Pending: scored by a person.")
+                       feedback=_("Pending: scored by a person.") + said)
     return replace(result, status=QuestionStatus.MANUAL, score=min(score, result.max_score),
-                   feedback=f"Scored by a person: {score:g} / {result.max_score:g}.")
+                   feedback=_("Scored by a person: {score} / {max_score}.").format(
+                       score=f"{score:g}", max_score=f"{result.max_score:g}") + said)
 
 
 def _short(raw: Any, limit: int = 60) -> str:
@@ -200,6 +226,10 @@ def grade_claims(assignment: Assignment, submission: Submission, options: GradeO
     try:
         for claim in assignment.claims:
             spec = submission.claims.get(claim.id, {})
+            private = private_claim(claim, spec)    # a students' copy: no private split here
+            if private is not None:
+                results.append(private)
+                continue
             if cached and claim.id in cached:
                 result, checks = cached[claim.id]
             else:
@@ -274,23 +304,30 @@ class RunOutcome:
 
         from grader.report import print_terminal
         console = Console()
-        print_terminal(self.result, console, feedback="answers")
-        for path in self.reports:
-            console.print(f"report: {path}")
+        with use_language(self.assignment.lang):
+            print_terminal(self.result, console, feedback="answers")
+            for path in self.reports:
+                console.print(_("report: {path}").format(path=path), highlight=False)
+
+
+def with_language(assignment: Assignment, lang: str | None) -> Assignment:
+    """The assignment as graded in `lang` (`--lang`), or in its own `lang`."""
+    return assignment if lang is None else replace(assignment, lang=lang)
 
 
 def run_one(folder: Path, assignment_path: Path | None, *, data_root: Path | None = None,
             device: str = "auto", out: Path | None = None,
-            gradescope: Path | None = None) -> RunOutcome:
+            gradescope: Path | None = None, lang: str | None = None) -> RunOutcome:
     """`grade run`: grade, write the HTML and Markdown reports (and Gradescope's file)."""
     from grader.report import write_reports
     with one_student(folder):
-        assignment = resolve_assignment(folder, assignment_path)
+        assignment = with_language(resolve_assignment(folder, assignment_path), lang)
         result = grade_folder(folder, assignment, GradeOptions(data_root, device))
-    reports = write_reports(result, out or DEFAULT_OUT, title=assignment.title)
-    if gradescope is not None:
-        from grader.exports import write_gradescope
-        reports = (*reports, write_gradescope(result, assignment, gradescope))
+    with use_language(assignment.lang):
+        reports = write_reports(result, out or DEFAULT_OUT, title=assignment.title)
+        if gradescope is not None:
+            from grader.exports import write_gradescope
+            reports = (*reports, write_gradescope(result, assignment, gradescope))
     return RunOutcome(result, assignment, tuple(reports))
 
 
@@ -299,21 +336,37 @@ class CheckOutcome:
     result: Result
     feedback: str
     view: dict[str, Any] = field(default_factory=dict)
+    not_checked: list[str] = field(default_factory=list)    # a students' copy cannot check these
+    lang: str = "en"
 
     def show(self) -> None:
         from rich.console import Console
 
         from grader.report import print_terminal
-        print_terminal(redact(self.result, self.feedback), Console(), feedback=self.feedback)
+        console = Console()
+        with use_language(self.lang):
+            print_terminal(redact(self.result, self.feedback), console, feedback=self.feedback)
+            if self.not_checked:
+                console.print(_("Not checked here (checked when graded): {ids}").format(
+                    ids=", ".join(self.not_checked)), highlight=False)
 
 
 def check_one(folder: Path, assignment_path: Path | None, *,
-              data_root: Path | None = None) -> CheckOutcome:
+              data_root: Path | None = None, lang: str | None = None) -> CheckOutcome:
     """`grade check`: the student's view, never more than the assignment's feedback level."""
     with one_student(folder):
-        assignment = resolve_assignment(folder, assignment_path)
+        assignment = with_language(resolve_assignment(folder, assignment_path), lang)
         result = grade_folder(folder, assignment, GradeOptions(data_root, "auto"))
-    return CheckOutcome(result, assignment.feedback, student_view(result, assignment.feedback))
+    with use_language(assignment.lang):
+        view = student_view(result, assignment.feedback)
+    skipped = not_checked(assignment)
+    if skipped:             # a students' copy: what it cannot check is not the student's problem
+        claims = [s for s in skipped if s.startswith("claim ")]
+        view["problems"] = [p for p in view["problems"]
+                            if not any(p.startswith(f"{c}: ") for c in claims)]
+        view["ready"] = not view["problems"]
+        view["not_checked"] = skipped
+    return CheckOutcome(result, assignment.feedback, view, skipped, assignment.lang)
 
 
 def redact(result: Result, level: str) -> Result:
@@ -332,16 +385,17 @@ def _redacted_feedback(q: QuestionResult, level: str) -> str:
     if q.status in (QuestionStatus.MISSING, QuestionStatus.UNPARSABLE, QuestionStatus.MANUAL):
         return q.feedback
     if level == "format":
-        return "Parsed."
+        return _("Parsed.")
     return _safe_feedback(q.status, q.mistake, q.parts)
 
 
 def _redacted_claim(c: ClaimResult, level: str) -> ClaimResult:
     """Below `answers`, a claim shows whether it held, not the number measured."""
     if c.status in (ClaimStatus.VERIFIED, ClaimStatus.REFUTED):
-        detail = ("the checkpoint loads and runs" if level == "format" else
-                  f"the re-run {'agrees with' if c.status is ClaimStatus.VERIFIED else 'does not support'}"
-                  " the claimed value")
+        detail = (_("the checkpoint loads and runs") if level == "format" else
+                  _("the re-run agrees with the claimed value")
+                  if c.status is ClaimStatus.VERIFIED else
+                  _("the re-run does not support the claimed value"))
         c = replace(c, detail=detail)
     return replace(c, measured=None, curves=[], curves_svg="", log_verdict="",
                    score=0.0 if level == "format" else c.score)

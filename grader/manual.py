@@ -53,3 +53,24 @@ def manual_scores(paths: list[Path]) -> dict[tuple[str, str], float]:
     for path in paths:
         merged.update(read_manual(path))
     return merged
+
+
+def read_comments(path: Path) -> dict[tuple[str, str], str]:
+    """The optional `comment` column: what the person who scored the answer wrote to the student.
+
+    Read apart from the scores so a file without the column stays valid; blank comments are
+    left out."""
+    reader = csv.DictReader(io.StringIO(read_text(path, AssignmentError)))
+    if "comment" not in (reader.fieldnames or []):
+        return {}
+    return {((row.get("student") or "").strip(), (row.get("question") or "").strip()):
+            " ".join((row.get("comment") or "").split())
+            for row in reader if (row.get("comment") or "").strip()}
+
+
+def manual_comments(paths: list[Path]) -> dict[tuple[str, str], str]:
+    """Comments from every manual.csv; as with scores, the later file wins."""
+    merged: dict[tuple[str, str], str] = {}
+    for path in paths:
+        merged.update(read_comments(path))
+    return merged

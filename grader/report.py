@@ -33,6 +33,8 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from grader.i18n import N_, _, mistake, status_word
+from grader.i18n import current as current_language
 from grader.results import (CheckStatus, ClaimResult, ClaimStatus, QuestionResult,
                             QuestionStatus, Result)
 
@@ -248,13 +250,13 @@ def reveals_answer(text: str, q: QuestionResult) -> bool:
     return False
 
 
-_GENERIC = {
-    QuestionStatus.CORRECT: "Correct.",
-    QuestionStatus.PARTIAL: "Partly correct.",
-    QuestionStatus.INCORRECT: "Not correct.",
-    QuestionStatus.MISSING: "No answer given.",
-    QuestionStatus.UNPARSABLE: "This answer could not be read.",
-    QuestionStatus.MANUAL: "Graded by hand.",
+_GENERIC = {        # msgids; translated where shown
+    QuestionStatus.CORRECT: N_("Correct."),
+    QuestionStatus.PARTIAL: N_("Partly correct."),
+    QuestionStatus.INCORRECT: N_("Not correct."),
+    QuestionStatus.MISSING: N_("No answer given."),
+    QuestionStatus.UNPARSABLE: N_("This answer could not be read."),
+    QuestionStatus.MANUAL: N_("Graded by hand."),
 }
 
 
@@ -266,13 +268,16 @@ def feedback_line(q: QuestionResult, vis: Visibility) -> str:
         if q.status == QuestionStatus.UNPARSABLE and q.feedback and not reveals_answer(
                 q.feedback, q):
             return q.feedback               # the parse error says what to fix
-        return {"parsed": "Parsed."}.get(shown_status(q, vis), _GENERIC[q.status])
+        if shown_status(q, vis) == "parsed":
+            return _("Parsed.")
+        return _(_GENERIC[q.status])
     if q.feedback and not reveals_answer(q.feedback, q):
         return q.feedback
     if q.status == QuestionStatus.PARTIAL and q.parts:
         right = sum(p.ok for p in q.parts)
-        return f"Partly correct: {right} of {len(q.parts)} parts right."
-    return _GENERIC[q.status]
+        return _("Partly correct: {right} of {total} parts right.").format(
+            right=right, total=len(q.parts))
+    return _(_GENERIC[q.status])
 
 
 def shown_claim_status(c: ClaimResult, vis: Visibility) -> str:
@@ -324,7 +329,8 @@ def inline_svg(svg: str) -> Markup:
     if not body:
         return Markup("")
     if not body.lower().startswith("<svg") or _SVG_FORBIDDEN.search(body):
-        return Markup('<p class="muted">(plot left out: it was not a plain SVG drawing)</p>')
+        return Markup('<p class="muted">{}</p>').format(
+            _("(plot left out: it was not a plain SVG drawing)"))
     return Markup(body)
 
 
@@ -339,6 +345,7 @@ def environment() -> jinja2.Environment:
     Built once per process: a batch renders hundreds of pages, and compiling the templates
     again for each one cost about 80 ms a student."""
     env = jinja2.Environment(
+        extensions=["jinja2.ext.i18n"],
         loader=jinja2.PackageLoader("grader", "templates"),
         undefined=jinja2.StrictUndefined,
         autoescape=lambda name: name is not None and ".html" in name,
@@ -351,7 +358,13 @@ def environment() -> jinja2.Environment:
         matrix=matrix_rows, matrix_text=matrix_text, mark=mark, md=md_escape,
         svg=inline_svg, status=shown_status, claim_status=shown_claim_status,
         feedback_line=feedback_line, metric=metric_value, tolerance=fmt_tolerance,
+        say=status_word, mistake=mistake,
     )
+    # the current language is looked up at each call, so one cached environment serves all
+    from grader import i18n
+    env.install_gettext_callables(gettext=lambda s: i18n._(s),    # type: ignore[attr-defined]
+                                  ngettext=lambda s, p, n: i18n.ngettext(s, p, n),
+                                  newstyle=True)
     return env
 
 
@@ -365,7 +378,7 @@ def _context(result: Result, title: str, feedback: str) -> dict[str, Any]:
     statuses = Counter(shown_status(q, vis) for q in result.questions)
     order = [*map(str, QuestionStatus), "parsed"]
     return {
-        "result": result, "title": title, "vis": vis,
+        "result": result, "title": title, "vis": vis, "lang": current_language(),
         "score": fmt_points(score), "max_score": fmt_points(max_score),
         "percent": round(percent, 1), "percent_text": f"{percent:.0f}%",
         "bar": "█" * round(percent / 5) + "░" * (20 - round(percent / 5)),
@@ -404,7 +417,8 @@ def print_key(key: "AnswerKey", console: Console | None = None) -> None:
         console.print(f"\n[bold cyan]{q.id}[/bold cyan] {q.kind}  [dim]{q.points:g} pt[/dim]  "
                       f"{escape(q.title)}")
         if entry.worked is None:
-            console.print("  [dim](scored by a person)[/dim]")
+            why = "scored by a person" if q.kind == "manual" else "answer not in this copy"
+            console.print(f"  [dim]({why})[/dim]")
             continue
         for step in entry.worked.steps:
             console.print(f"  {escape(step)}", highlight=False)
@@ -441,16 +455,17 @@ def print_terminal(result: Result, console: Console | None = None, *,
     if result.error:
         console.print(_text(f"error: {result.error}", "bold red"))
     if result.questions:
-        table = Table(title="Questions", title_justify="left", expand=False)
-        table.add_column("id", no_wrap=True)
-        table.add_column("kind", no_wrap=True)
-        table.add_column("status", no_wrap=True)
+        table = Table(title=_("Questions"), title_justify="left", expand=False)
+        table.add_column(_("id"), no_wrap=True)
+        table.add_column(_("kind"), no_wrap=True)
+        table.add_column(_("status"), no_wrap=True)
         if vis.scores:
-            table.add_column("points", justify="right", no_wrap=True)
-        table.add_column("feedback")
+            table.add_column(_("points"), justify="right", no_wrap=True)
+        table.add_column(_("feedback"))
         for q in result.questions:
             status = shown_status(q, vis)
-            row = [_text(q.id), _text(q.kind), _text(status, _STATUS_STYLE.get(status, ""))]
+            row = [_text(q.id), _text(q.kind),
+                   _text(status_word(status), _STATUS_STYLE.get(status, ""))]
             if vis.scores:
                 row.append(_text(f"{fmt_points(q.score)} / {fmt_points(q.max_score)}"))
             # the grader's feedback already names a recognised mistake
@@ -460,41 +475,44 @@ def print_terminal(result: Result, console: Console | None = None, *,
     if result.claims:
         console.print(_claims_table(result.claims, vis))
     if any(i.status not in (CheckStatus.PASS, CheckStatus.INFO) for i in result.integrity):
-        table = Table(title="Integrity", title_justify="left")
-        for name in ("check", "status", "detail"):
-            table.add_column(name, no_wrap=name == "status")
+        table = Table(title=_("Integrity"), title_justify="left")
+        for name in (_("check"), _("status"), _("detail")):
+            table.add_column(name, no_wrap=name == _("status"))
         for i in result.integrity:
-            table.add_row(_text(i.check), _text(i.status, _CHECK_STYLE[i.status]),
+            table.add_row(_text(i.check), _text(status_word(i.status), _CHECK_STYLE[i.status]),
                           _text(i.detail))
         console.print(table)
     elif result.integrity:
         n = len(result.integrity)
         passed = sum(i.status == CheckStatus.PASS for i in result.integrity)
-        console.print(_text(f"Integrity checks: {passed} pass, {n - passed} for information",
-                            "green") if passed < n else
-                      _text(f"Integrity checks: {n} of {n} pass", "green"))
+        console.print(_text(_("Integrity checks: {n} of {n} pass").format(n=n), "green")
+                      if passed == n else
+                      _text(_("Integrity checks: {passed} pass, {info} for information").format(
+                          passed=passed, info=n - passed), "green"))
     ctx = _context(result, "", feedback)
     if vis.scores:
-        console.print(Text.assemble(("Total: ", "bold"), (f"{ctx['score']} / {ctx['max_score']}",
-                                                          "bold"), f" ({ctx['percent_text']})"))
+        console.print(Text.assemble((_("Total: "), "bold"),
+                                    (f"{ctx['score']} / {ctx['max_score']}", "bold"),
+                                    f" ({ctx['percent_text']})"))
     else:
-        console.print(Text(f"{ctx['parsed_count']} of {len(result.questions)} answers parsed"))
+        console.print(Text(_("{parsed} of {total} answers parsed").format(
+            parsed=ctx['parsed_count'], total=len(result.questions))))
 
 
 def _claims_table(claims: list[ClaimResult], vis: Visibility) -> Table:
-    table = Table(title="Claims", title_justify="left")
-    table.add_column("id", no_wrap=True)
-    table.add_column("status", no_wrap=True)
-    table.add_column("claimed", justify="right", no_wrap=True)
+    table = Table(title=_("Claims"), title_justify="left")
+    table.add_column(_("id"), no_wrap=True)
+    table.add_column(_("status"), no_wrap=True)
+    table.add_column(_("claimed"), justify="right", no_wrap=True)
     if vis.answers:
-        table.add_column("measured", justify="right", no_wrap=True)
-        table.add_column("tol.", justify="right", no_wrap=True)
+        table.add_column(_("measured"), justify="right", no_wrap=True)
+        table.add_column(_("tol."), justify="right", no_wrap=True)
     if vis.scores:
-        table.add_column("points", justify="right", no_wrap=True)
-    table.add_column("detail")
+        table.add_column(_("points"), justify="right", no_wrap=True)
+    table.add_column(_("detail"))
     for c in claims:
         status = shown_claim_status(c, vis)
-        row = [_text(c.id), _text(status, _STATUS_STYLE.get(status, "")),
+        row = [_text(c.id), _text(status_word(status), _STATUS_STYLE.get(status, "")),
                _text(metric_value(c.claimed, c.metric))]
         if vis.answers:
             row += [_text(metric_value(c.measured, c.metric)), _text(fmt_tolerance(c))]
