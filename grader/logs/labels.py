@@ -20,7 +20,8 @@ SPLITS = {"train": "train", "training": "train", "trn": "train", "val": "val", "
           "validation": "val", "eval": "val", "dev": "val", "test": "test", "testing": "test",
           "predict": "test", "训练": "train", "训练集": "train", "验证": "val", "验证集": "val",
           "测试": "test", "测试集": "test"}
-_BASES = {"loss": "loss", "acc": "acc", "accuracy": "acc", "categorical accuracy": "acc",
+_BASES = {"loss": "loss", "acc": "acc", "accuracy": "acc",
+          "accuray": "acc", "accurary": "acc", "acuracy": "acc", "accracy": "acc",  # typos seen "categorical accuracy": "acc",
           "sparse categorical accuracy": "acc", "binary accuracy": "acc", "ppl": "ppl",
           "perplexity": "ppl", "损失": "loss", "准确率": "acc", "正确率": "acc", "准确度": "acc",
           "精度": "acc", "困惑度": "ppl",
