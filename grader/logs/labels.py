@@ -147,7 +147,7 @@ def hint(text: str) -> str | None:
 
 
 _LABEL_RE = r"[^\W\d][\w@\-/]*(?:[ \t]+[^\W\d][\w@\-/]*)*"
-_PAIR = re.compile(rf"(?P<label>{_LABEL_RE})[\"']?\s*[:=]?\s*(?P<num>{NUM})(?:\s*/\s*(?P<den>\d+))?"
+_PAIR = re.compile(rf"(?<![\w@\-/])(?P<label>{_LABEL_RE})[\"']?\s*[:=]?\s*(?P<num>{NUM})(?:\s*/\s*(?P<den>\d+))?"
                    rf"\s*(?P<pct>%)?(?:\s*\(\s*(?P<avg>{NUM})\s*\))?", re.I)
 _TENSOR = re.compile(rf"tensor\(\s*({NUM})[^)]*\)")
 
@@ -173,8 +173,9 @@ def pairs(text: str, running: bool = False, context: str | None = None) -> list[
             continue
         value = float(m["avg"] if running and m["avg"] else m["num"])
         implicit = guessed and name in ACCURACIES
-        if m["den"] and name in ACCURACIES and int(m["den"]) > 0:
-            out.append(Pair(name, 100.0 * value / int(m["den"]), True, implicit))  # 9838/10000
+        if m["den"] and name in ACCURACIES:
+            if int(m["den"]) > 0:                            # 9838/10000 (98%)
+                out.append(Pair(name, 100.0 * value / int(m["den"]), True, implicit))
         else:
             out.append(Pair(name, value, bool(m["pct"]), implicit))
     return out

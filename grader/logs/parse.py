@@ -1,6 +1,12 @@
 """The dispatcher: a structured reader claims the whole file if it can (trainer_state.json,
 JSON lines, CSV); otherwise every line goes through the family rules in order, the first rule
-whose handler claims it wins, and the family that claimed most lines names the reader."""
+whose handler claims it wins, and the family that claimed most lines names the reader.
+
+Speed: a long log is mostly batch progress lines printed by one statement. Lines are keyed by
+their shape (digits collapsed): only the rules whose regex matched a shape before are tried on
+it again, and in a run of same-shape progress lines of one epoch only the last line matters
+(it holds the epoch's final running values), so the ones before it are skipped.
+"""
 from __future__ import annotations
 
 import re
@@ -12,9 +18,61 @@ from grader.logs.collector import Collector
 from grader.logs.families import RULES
 from grader.logs.records import LogSummary
 from grader.logs.summary import summarise
-from grader.logs.text import lines, read_text
+from grader.logs.text import lines, read_text, shape
 
 _PLANNED_HINT = re.compile(r"epoch|轮|max: \d", re.I)
+_SHAPES = 20_000                   # line shapes remembered (a log has a few dozen)
+_NO_PLAN: set[str] = set()         # shapes that name no planned epochs, across logs
+# rules whose lines are progress inside an epoch: a run of them needs only its last line
+_PROGRESS = frozenset({"progress", "lightning_bar", "bracket_batch", "mm_train", "timm_train"})
+
+
+class _Reader:
+    """Feeds lines to the rules, remembering which rules a line shape needs."""
+
+    def __init__(self) -> None:
+        self.c = Collector()
+        self.candidates: dict[str, tuple[int, ...]] = {}
+        self.progress_shapes: set[str] = set()
+        self.held: tuple[int, str, str] | None = None        # a progress line not yet read
+        self.held_epoch: epochs.Epoch | None = None
+
+    def feed(self, lineno: int, line: str) -> None:
+        key = shape(line)
+        if key in self.progress_shapes:
+            epoch = epochs.find_epoch(line)
+            number = epoch.number if epoch else None
+            if self.held is not None and self.held[2] == key and (
+                    self.held_epoch.number if self.held_epoch else None) == number:
+                self.held, self.held_epoch = (lineno, line, key), epoch  # same run: later wins
+                return
+            self.release()
+            self.held, self.held_epoch = (lineno, line, key), epoch
+            return
+        self.release()
+        self.read(lineno, line, key)
+
+    def release(self) -> None:
+        if self.held is not None:
+            held, self.held = self.held, None
+            self.read(*held)
+
+    def read(self, lineno: int, line: str, key: str) -> None:
+        c = self.c
+        _prescan(line, key, c)
+        tried = self.candidates.get(key)
+        if tried is None:
+            tried = tuple(i for i, rule in enumerate(RULES) if rule.pattern.search(line))
+            if len(self.candidates) < _SHAPES:
+                self.candidates[key] = tried
+        for i in tried:
+            rule = RULES[i]
+            m = rule.pattern.search(line)
+            if m and rule.handle(m, line, lineno, c):
+                c.readers[rule.family] += 1
+                if rule.name in _PROGRESS and len(self.progress_shapes) < _SHAPES:
+                    self.progress_shapes.add(key)
+                break
 
 
 def parse_log(text: str, name_hint: str = "", partial: bool = False) -> LogSummary:
@@ -26,23 +84,21 @@ def parse_log(text: str, name_hint: str = "", partial: bool = False) -> LogSumma
     found = structured.read(text, name_hint)
     if found is not None:
         return summarise(found[0], found[1], partial)
-    c = Collector()
+    reader = _Reader()
     for lineno, line in lines(text):
-        _prescan(line, c)
-        for rule in RULES:
-            m = rule.pattern.search(line)
-            if m and rule.handle(m, line, lineno, c):
-                c.readers[rule.family] += 1
-                break
-    return summarise(c, _reader(c), partial)
+        reader.feed(lineno, line)
+    reader.release()
+    return summarise(reader.c, _reader(reader.c), partial)
 
 
-def _prescan(line: str, c: Collector) -> None:
+def _prescan(line: str, key: str, c: Collector) -> None:
     """Planned epochs from config dumps, the parameter count from model summaries."""
-    if _PLANNED_HINT.search(line):
+    if key not in _NO_PLAN and _PLANNED_HINT.search(line):
         planned = epochs.planned(line)
         if planned:
             c.planned_config = planned
+        elif len(_NO_PLAN) < _SHAPES:
+            _NO_PLAN.add(key)
     if c.params is None and ("param" in line or "参数" in line):
         c.params = epochs.params(line)
 

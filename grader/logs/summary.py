@@ -6,6 +6,7 @@ each accuracy was printed as a fraction (then it becomes percent, per metric).
 """
 from __future__ import annotations
 
+import bisect
 import math
 
 from grader.logs import alerts
@@ -48,14 +49,26 @@ def _by_step(c: Collector, reader: str, notes: list[str]) -> LogSummary:
 
 
 def _drop_superseded(c: Collector) -> None:
-    """After a restart the later run counts: earlier values of the epochs it ran again go."""
-    for _, to, line in c.went_back:
-        for epoch, row in c.points.items():
-            if epoch >= to:
-                for name in [n for n, (_, ln) in row.items() if ln < line]:
-                    del row[name]
-    for epoch in [e for e, row in c.points.items() if not row]:
-        del c.points[epoch]
+    """After a restart the later run counts: earlier values of the epochs it ran again go.
+
+    A value printed at line L of epoch E is superseded when some restart after line L went
+    back to an epoch at or below E: with the restarts in line order and the lowest epoch each
+    suffix of them went back to, one binary search per value decides."""
+    if not c.went_back:
+        return
+    events = sorted((line, to) for _, to, line in c.went_back)
+    lines_at = [line for line, _ in events]
+    lowest = [to for _, to in events]
+    for i in range(len(lowest) - 2, -1, -1):
+        lowest[i] = min(lowest[i], lowest[i + 1])
+    for epoch in list(c.points):
+        row = c.points[epoch]
+        for name, (_, ln) in list(row.items()):
+            i = bisect.bisect_right(lines_at, ln)
+            if i < len(lowest) and epoch >= lowest[i]:
+                del row[name]
+        if not row:
+            del c.points[epoch]
 
 
 def _completed_batches(c: Collector) -> set[float]:
