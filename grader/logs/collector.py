@@ -37,7 +37,10 @@ class Collector:
     batch_idx: dict[float, float] = field(default_factory=dict)   # highest batch counter seen
     batch_done: set[float] = field(default_factory=set)
     batch_bad: list[tuple[float, str, float, int]] = field(default_factory=list)  # NaN in bars
-    pending: list[tuple[str, float, int]] = field(default_factory=list)
+    # metrics before any epoch number: (name, value, line, block); a name printed again
+    # opens the next block, so a log without epoch numbers still counts its evaluations
+    pending: list[tuple[str, float, int, int]] = field(default_factory=list)
+    block: int = 1
     evaluations: list[tuple[str, float]] = field(default_factory=list)
     lrs: list[tuple[float, float]] = field(default_factory=list)
     planned_config: int | None = None       # Namespace(epochs=..), --epochs, num_train_epochs
@@ -101,7 +104,11 @@ class Collector:
         if self.context is None:
             if pair.name == "lr":
                 return                       # a config printout, not a schedule
-            self.pending.append((pair.name, pair.value, lineno))
+            if pair.pct:
+                self.pct.add(pair.name)
+            if any(n == pair.name and b == self.block for n, _, _, b in self.pending[-16:]):
+                self.block += 1
+            self.pending.append((pair.name, pair.value, lineno, self.block))
             return
         old = self.points.get(self.context, {}).get(pair.name)
         if old is not None and not same(old[0], pair.value) and pair.name != "lr":

@@ -21,7 +21,7 @@ def summarise(c: Collector, reader: str, partial: bool = False) -> LogSummary:
         return _by_step(c, reader, notes)
     _drop_superseded(c)
     _fill_train_from_batches(c, partial, notes)
-    _place_pending(c)
+    _place_pending(c, notes)
     _place_implicit(c, notes)
     scale = {n for n in ACCURACIES if n not in c.pct and _all_fractions(c, n)}
     warnings: list[str] = []
@@ -108,18 +108,25 @@ def _first_epoch(c: Collector) -> float | None:
     return min(seen) if seen else None
 
 
-def _place_pending(c: Collector) -> None:
-    """Metrics printed before any epoch: the only numbers of the log (then they are its
-    epoch 0), or a cut log's last evaluation before its first epoch line."""
+def _place_pending(c: Collector, notes: list[str]) -> None:
+    """Metrics printed before any epoch number: blocks of them in a log that never numbers its
+    epochs (one evaluation block per epoch), its only numbers (epoch 0), or a cut log's last
+    evaluation before its first epoch line."""
     if not c.pending:
         return
     first = _first_epoch(c)
+    if not c.points and first is None and c.block > 1:
+        for name, value, lineno, block in c.pending:
+            c.points.setdefault(block, {})[name] = (value, lineno)
+        notes.append(f"the log numbers no epochs: {c.block} epochs are counted from its "
+                     "repeated blocks of metric lines")
+        return
     if not c.points:
-        for name, value, lineno in c.pending:
+        for name, value, lineno, _ in c.pending:
             c.record(0 if first is None else first, Pair(name, value, name in c.pct), lineno)
         return
     named = {n for row in c.points.values() for n in row}
-    for name, value, lineno in c.pending:
+    for name, value, lineno, _ in c.pending:
         if name in named or first is None or first < 2:
             c.evaluations.append((name, value))
         else:

@@ -40,7 +40,10 @@ def _close(found: list[Pair], lineno: int, c: Collector) -> None:
 def _on_step(m: re.Match[str], text: str, lineno: int, c: Collector) -> bool:
     done, total = int(m.group(1)), int(m.group(2))
     found = _keras_pairs(text[m.end():])
-    if done != total or total == 0 or c.context is None:
+    if c.context is None and done == total and total:
+        for p in found:                         # no "Epoch n/N" headers: one line per epoch
+            c.unattached(p, lineno)
+    elif done != total or total == 0 or c.context is None:
         c.batch(None, done / total if total else None, found, lineno, train=True)
     else:
         _close(found, lineno, c)
