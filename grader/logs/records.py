@@ -86,3 +86,4 @@ class LogVerdict:
     matched_epoch: float | None
     curves: list[Curve]
     warnings: list[str]
+    x: str = "epoch"                    # the curves' x axis: "epoch" | "step"

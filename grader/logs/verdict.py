@@ -4,6 +4,7 @@ value (a warning: best-on-test overstates), any epoch, and finally absent (a fai
 series comes near the claim)."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from grader.errors import LogError
@@ -29,11 +30,13 @@ def log_verdict(path: Path, claimed: float, metric: str) -> LogVerdict:
     claimed = _claim_in_log_units(claimed, metric, [summary.metrics[n] for n in names])
     curves = [Curve(n, list(m.series)) for n, m in summary.metrics.items()]
     status, text, hit = _judge(summary, names, claimed, metric)
+    if summary.x == "step":                     # nanoGPT, TensorFlow: the series run by step
+        text = re.sub(r"\bepoch\b", "step", text)
     warnings = list(summary.warnings)
     if status is not CheckStatus.PASS:
         warnings.append(text)
     return LogVerdict(status, text, hit[0] if hit else None, hit[1] if hit else None,
-                      curves, warnings)
+                      curves, warnings, summary.x)
 
 
 def _claim_in_log_units(claimed: float, metric: str, series: list[MetricSeries]) -> float:
