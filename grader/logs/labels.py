@@ -47,6 +47,9 @@ _MODIFIERS = frozenset({"nll", "box", "bbox", "cls", "obj", "dfl", "seg", "mask"
                         "weighted", "student", "teacher", "kd"})
 
 
+_PREPOSITIONS = frozenset({"the", "on", "of", "for", "in", "at", "with", "after", "over", "from"})
+
+
 def _label_table() -> dict[str, tuple[str | None, str]]:
     """normalised label -> (split or None, kind); kind: loss/acc/ppl/top1/top5/lr/epoch/best."""
     table: dict[str, tuple[str | None, str]] = {k: (None, v) for k, v in {**_BASES, **_OTHER}.items()}
@@ -78,6 +81,8 @@ def _qualified(prefix: str) -> tuple[bool, bool, str | None]:
 def canonical(label: str, hint: str | None) -> tuple[str | None, bool, bool]:
     """(canonical name or "lr"/"epoch"/None, says "best ...", split was guessed)."""
     text = normalise(label)
+    if text.rsplit(" ", 1)[-1] in _PREPOSITIONS:
+        return None, False, False       # "accuracy of the model on the 10000 ..": a count follows
     if "/" in label and not label.strip().startswith("/"):
         parts = [p for p in label.split("/") if p.strip()]
         if len(parts) >= 2 and normalise(parts[-2]) in SPLITS:   # "train/loss", "val/acc"

@@ -136,3 +136,14 @@ def test_blocks_without_epoch_numbers_count_epochs():
                   "Train loss: 0.4\nTest set: Average loss: 0.25, Accuracy: 9200/10000 (92%)\n")
     assert s.metrics["test_acc"].series == [(1, 90.0), (2, 92.0)]
     assert any("numbers no epochs" in w for w in s.warnings)
+
+
+def test_timm_train_and_test_lines():
+    # made up for this test, in the shape timm's train.py prints (no real timm text log found)
+    text = ("Train: 0 [   0/1251 (  0%)]  Loss: 6.95 (6.95)  Time: 2.1s  LR: 1.0e-06\n"
+            "Train: 0 [1250/1251 (100%)]  Loss: 6.81 (6.88)  Time: 0.3s  LR: 1.0e-06\n"
+            "Test: [   0/48]  Time: 1.2 (1.2)  Loss: 6.5 (6.5)  Acc@1: 1.0 (1.0)  Acc@5: 4.0 (4.0)\n"
+            "Test: [  48/48]  Time: 0.2 (0.3)  Loss: 6.4 (6.6)  Acc@1: 2.0 (1.4)  Acc@5: 6.0 (5.1)\n")
+    s = parse_log(text)
+    assert s.metrics["test_acc"].series == [(0, 1.4)] and s.metrics["top5"].last == 5.1
+    assert s.metrics["train_loss"].series == [(0, 6.88)] and s.epochs_seen == 1

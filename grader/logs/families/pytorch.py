@@ -41,7 +41,8 @@ def _on_kuangliu_bar(m: re.Match[str], text: str, lineno: int, c: Collector) -> 
 
 RULES = (
     Rule(FAMILY, "tutorial_accuracy", re.compile(
-        rf"accuracy of the network on the (?:[\d,]+\s+)?(test|val\w*)\s+images\s*:\s*({NUM})\s*"
+        rf"accuracy of the (?:network|model|net)\s+on the (?:[\d,]+\s+)?(test|val\w*)\s+"
+        rf"(?:images|set|samples)\s*:\s*({NUM})\s*"
         rf"\\?%", re.I), _on_tutorial_accuracy),
     Rule(FAMILY, "bracket_batch", re.compile(r"\[\s*(\d+)\s*,\s*(\d+)\s*\]"), _on_bracket_batch),
     Rule(FAMILY, "kuangliu_bar", re.compile(r"Step:\s*[\dmsh.]+\s*\|\s*Tot:.*?(?=Loss:|Acc:)"),
