@@ -33,18 +33,18 @@ class _Reader:
     def __init__(self) -> None:
         self.c = Collector()
         self.candidates: dict[str, tuple[int, ...]] = {}
-        self.progress_shapes: set[str] = set()
+        # progress shapes -> which digit run holds the epoch number (None: no epoch on it)
+        self.progress_shapes: dict[str, int | None] = {}
         self.held: tuple[int, str, str] | None = None        # a progress line not yet read
-        self.held_epoch: epochs.Epoch | None = None
+        self.held_epoch: str | None = None
 
     def feed(self, lineno: int, line: str) -> None:
-        key = shape(line)
+        key, runs = shape(line)
         if key in self.progress_shapes:
-            epoch = epochs.find_epoch(line)
-            number = epoch.number if epoch else None
-            if self.held is not None and self.held[2] == key and (
-                    self.held_epoch.number if self.held_epoch else None) == number:
-                self.held, self.held_epoch = (lineno, line, key), epoch  # same run: later wins
+            k = self.progress_shapes[key]
+            epoch = runs[k] if k is not None and k < len(runs) else None
+            if self.held is not None and self.held[2] == key and self.held_epoch == epoch:
+                self.held = (lineno, line, key)              # same run, same epoch: later wins
                 return
             self.release()
             self.held, self.held_epoch = (lineno, line, key), epoch
@@ -71,8 +71,19 @@ class _Reader:
             if m and rule.handle(m, line, lineno, c):
                 c.readers[rule.family] += 1
                 if rule.name in _PROGRESS and len(self.progress_shapes) < _SHAPES:
-                    self.progress_shapes.add(key)
+                    self.progress_shapes[key] = _epoch_run(line)
                 break
+
+
+def _epoch_run(line: str) -> int | None:
+    """Which run of digits in a progress line is its epoch number."""
+    epoch = epochs.find_epoch(line)
+    if epoch is None:
+        return None
+    return len(_RUNS.findall(line[:epoch.span[1]])) - 1
+
+
+_RUNS = re.compile(r"\d+")
 
 
 def parse_log(text: str, name_hint: str = "", partial: bool = False) -> LogSummary:

@@ -126,13 +126,16 @@ def _csv(text: str, name_hint: str) -> tuple[Collector, str] | None:
     if sep is None:
         return None
     try:
-        rows = list(csv.reader(io.StringIO(text), delimiter=sep))
+        header = [h.strip() for h in next(csv.reader([head.rstrip("\r")], delimiter=sep))]
     except csv.Error:
         return None
-    header = [h.strip() for h in rows[0]]
     lowered = [normalise(h) for h in header]
     x = "epoch" if "epoch" in lowered else "step" if "step" in lowered else None
     if x is None:
+        return None
+    try:
+        rows = list(csv.reader(io.StringIO(text), delimiter=sep))
+    except csv.Error:
         return None
     names = [_column(h, name_hint) for h in header]
     if not any(n in CANONICAL for n in names):

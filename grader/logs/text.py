@@ -11,14 +11,15 @@ from grader.errors import LogError
 from grader.inputs import read_bytes
 
 MAX_BYTES = 50 * 1024 * 1024
-_DIGIT_RUNS = re.compile(r"\d+")
+_DIGIT_RUNS = re.compile(r"(\d+)")
 
 
-def shape(line: str) -> str:
-    """The line with every run of digits a single 0: lines printed by the same statement share
-    a shape, and no rule's regex tells one number from another, so the rules that matched one
-    line of a shape are the only ones worth trying on the next."""
-    return _DIGIT_RUNS.sub("0", line)
+def shape(line: str) -> tuple[str, list[str]]:
+    """(the line with every run of digits a single 0, the runs). Lines printed by the same
+    statement share a shape, and no rule's regex tells one number from another, so the rules
+    that matched one line of a shape are the only ones worth trying on the next."""
+    parts = _DIGIT_RUNS.split(line)
+    return "0".join(parts[::2]), parts[1::2]
 
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|#033\[[0-9;?]*[A-Za-z]")
@@ -76,9 +77,10 @@ _CONT_B = re.compile(r"[:=]\s*\d+$")
 
 
 def _continues(prev: str, nxt: str) -> bool:
-    prev, nxt = prev.rstrip(), nxt.lstrip()
-    if not nxt or not (nxt[0].isdigit() or nxt.startswith(".")):
+    nxt = nxt.lstrip()
+    if not nxt or not (nxt[0].isdigit() or nxt[0] == "."):
         return False
+    prev = prev.rstrip()
     return bool((_CONT_A.search(prev) and nxt[0].isdigit())
                 or (_CONT_B.search(prev) and re.match(r"\.\d", nxt)))
 
