@@ -8,7 +8,7 @@ from typing import Callable
 
 from grader.logs.collector import Collector
 from grader.logs.epochs import Epoch, blank, closes, find_epoch, leads, progress
-from grader.logs.labels import Pair, hint, pairs
+from grader.logs.labels import hint, pairs
 
 BEST_LINE = re.compile(r"\bbest\b|\bmax(?:imum)? acc|improved from|最佳|最好|最优|最高", re.I)
 
@@ -73,8 +73,3 @@ def progress_line(text: str, lineno: int, c: Collector) -> bool:
             if not p.name.startswith("train_") and p.name != "lr" and c.context is not None:
                 c.record(c.context, p, lineno)
     return True
-
-
-def record_all(c: Collector, found: list[Pair], lineno: int) -> None:
-    for p in found:
-        c.unattached(p, lineno)
