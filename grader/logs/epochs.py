@@ -20,6 +20,7 @@ _PLANNED_RES = (
     re.compile(r"(?:num_train_epochs|max_epochs|num_epochs|total_epochs)[\"']?\s*[:=]\s*"
                r"(\d+)(?:\.0+)?\b", re.I),
     re.compile(r"\bmax:\s*(\d+)\s+epochs\b"),                  # mmcv's "workflow: ..., max: 30 epochs"
+    re.compile(r"\b(?:train(?:ing)?|run(?:ning)?)\s+(?:for\s+)?(\d+)\s+epochs\b", re.I),
     re.compile(r"(?:总轮数|训练轮数|轮数|总轮次)\s*[:=]?\s*(\d+)"),
     re.compile(r"共\s*(\d+)\s*(?:轮|个\s*epoch)", re.I),
 )

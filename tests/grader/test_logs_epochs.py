@@ -16,6 +16,7 @@ from grader.logs.epochs import find_epoch, params, planned
     ("2021-07-14 13:52:19,825 - mmcls - INFO - workflow: [('train', 1)], max: 30 epochs", 30),
     ("{'batch_size': 32, 'epochs': 100}<br>", 100),
     ("开始训练,共200个epoch...", 200),
+    ("Training for 50 epochs on cuda", 50),
     ("warmup_epochs=5", None),
     ("Saving checkpoint at 2 epochs", None),
 ])

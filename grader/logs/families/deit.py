@@ -37,9 +37,10 @@ def _on_timm_train(m: re.Match[str], text: str, lineno: int, c: Collector) -> bo
 
 def _on_timm_test(m: re.Match[str], text: str, lineno: int, c: Collector) -> bool:
     """timm's validation: its last line ("Test: [  48/48]") holds the averages in parentheses."""
-    if int(m.group(1)) == int(m.group(2)) and c.context is not None:
-        for p in pairs(text[m.end():], running=True, context="test"):
-            c.record(c.context, p, lineno)
+    if int(m.group(1)) != int(m.group(2)) or c.context is None:
+        return False                # a batch of the evaluation: the generic reader skips it
+    for p in pairs(text[m.end():], running=True, context="test"):
+        c.record(c.context, p, lineno)
     return True
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 from grader.logs.collector import Collector
-from grader.logs.families.base import Rule
+from grader.logs.families.base import Rule, metric_line
 from grader.logs.labels import NUM, Pair, pairs
 
 FAMILY = "pytorch"
@@ -28,6 +28,11 @@ def _on_bracket_batch(m: re.Match[str], text: str, lineno: int, c: Collector) ->
     return True
 
 
+def _on_star_summary(m: re.Match[str], text: str, lineno: int, c: Collector) -> bool:
+    """The ImageNet example's validation summary " * Acc@1 71.2 Acc@5 90.1"."""
+    return metric_line(text, lineno, c)
+
+
 def _on_kuangliu_bar(m: re.Match[str], text: str, lineno: int, c: Collector) -> bool:
     if c.context is None:
         return False
@@ -45,6 +50,7 @@ RULES = (
         rf"(?:images|set|samples)\s*:\s*({NUM})\s*"
         rf"\\?%", re.I), _on_tutorial_accuracy),
     Rule(FAMILY, "bracket_batch", re.compile(r"\[\s*(\d+)\s*,\s*(\d+)\s*\]"), _on_bracket_batch),
+    Rule(FAMILY, "star_summary", re.compile(r"^\s*\* Acc@1 "), _on_star_summary),
     Rule(FAMILY, "kuangliu_bar", re.compile(r"Step:\s*[\dmsh.]+\s*\|\s*Tot:.*?(?=Loss:|Acc:)"),
          _on_kuangliu_bar),
 )
