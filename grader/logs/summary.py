@@ -92,6 +92,7 @@ def _fill_train_from_batches(c: Collector, partial: bool, notes: list[str]) -> N
     done = _completed_batches(c)
     if partial and not c.points and not done and c.batch_last:
         done = set(c.batch_last)             # nothing else to show: say what it is
+        c.state["unfinished_epochs"] = done
         notes.append("no epoch in this log is complete: the values are the last batch "
                      "values printed in each epoch")
     for name in ("train_loss", "train_acc"):
@@ -192,7 +193,7 @@ def _whole(e: float) -> float:
 
 def _epochs_seen(c: Collector) -> int:
     """Epochs the run got through: the last complete epoch, counted from 0 or 1 as the log does."""
-    done = set(c.points) | _completed_batches(c)
+    done = (set(c.points) | _completed_batches(c)) - c.state.get("unfinished_epochs", set())
     first = _first_epoch(c)
     if not done or first is None:
         return 0

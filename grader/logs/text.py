@@ -23,6 +23,8 @@ def shape(line: str) -> tuple[str, list[str]]:
 
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|#033\[[0-9;?]*[A-Za-z]")
+_BOLD = re.compile(r"\*\*([-+.\deE]+)\*\*")
+_QUOTE = re.compile(r"^[ \t]*>(?!>)[ \t]?", re.M)
 _TAGS = re.compile(r"</?(?:br|font|p|b|span|code|pre)\b[^>]*>", re.I)
 
 
@@ -60,6 +62,10 @@ def lines(text: str) -> list[tuple[int, str]]:
     if "<" in text:
         text = _TAGS.sub("", text)
     text = text.replace("#015", "\r")
+    if "**" in text:
+        text = _BOLD.sub(r"\1", text)            # Markdown bold around a number, in a paste
+    if ">" in text:
+        text = _QUOTE.sub("", text)               # "> " quoting an earlier post
     out: list[tuple[int, str]] = []
     for n, raw in enumerate(text.split("\n"), start=1):
         for part in raw.split("\r") if "\r" in raw else (raw,):

@@ -59,12 +59,15 @@ def _columns(text: str) -> tuple[str, list[str]] | None:
     return sep, fields
 
 
+_QUALIFIER = re.compile(r"\s*\((?:avg|average|mean|%|percent)\)", re.I)   # "train/loss (avg)"
+
+
 def _on_table_header(m: re.Match[str], text: str, lineno: int, c: Collector) -> bool:
     cols = _columns(text)
     if cols is None:
         return False
     sep, fields = cols
-    names = [canonical(f, None)[0] if f else None for f in fields]
+    names = [canonical(_QUALIFIER.sub("", f), None)[0] if f else None for f in fields]
     names = [n if n in (*CANONICAL, "lr", "epoch") else None for n in names]
     if "epoch" not in names or not any(n in CANONICAL for n in names):
         return False
@@ -115,7 +118,7 @@ RULES = (
          _on_catalyst),
     Rule(FAMILY, "table_header", re.compile(
         r"^\s*\|?\s*[^\W\d][\w@ \-/().%]*(?:\s*[,\t;|]\s*[\w@ \-/().%]*)+\|?\s*$"), _on_table_header),
-    Rule(FAMILY, "table_row", re.compile(r"^[\s\w.+\-%:|]*(?:[,\t;|][\s\w.+\-%:]*)+$"),
+    Rule(FAMILY, "table_row", re.compile(r"^[^,\t;|]*[,\t;|]"),
          _on_table_row),
     Rule(FAMILY, "progress", re.compile(r"\d\s*/\s*\d|\d+%\||batch|iter|step", re.I), _on_progress),
     Rule(FAMILY, "key_values", re.compile(r"\S"), _on_key_values),
