@@ -100,10 +100,11 @@ def _restarts(c: Collector) -> str | None:
             f"line {c.went_back[0][2]}" if c.went_back else "")
     shown = ", ".join(map(_fmt, epochs[:8])) + (" ..." if len(epochs) > 8 else "")
     plural = len(epochs) > 1
-    kept = ("the later run's values are kept" if c.went_back else "the later values are kept")
-    return (f"epoch{'s' if plural else ''} {shown} appear{'' if plural else 's'} more than once "
-            f"with different values (e.g. {first[1]} at lines {first[2]} and {first[3]}){back}: "
-            f"the run was restarted or two runs were joined; {kept}")
+    said = (f"epoch{'s' if plural else ''} {shown} appear{'' if plural else 's'} more than once "
+            f"with different values (e.g. {first[1]} at lines {first[2]} and {first[3]}){back}")
+    if c.went_back:
+        return f"{said}: the run was restarted or two runs were joined; the later run's values are kept"
+    return f"{said}: a second evaluation, or lines of two runs mixed; the later values are kept"
 
 
 def _stages(c: Collector) -> str | None:

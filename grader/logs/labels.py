@@ -25,10 +25,10 @@ _BASES = {"loss": "loss", "acc": "acc", "accuracy": "acc",
           "sparse categorical accuracy": "acc", "binary accuracy": "acc", "ppl": "ppl",
           "perplexity": "ppl", "损失": "loss", "准确率": "acc", "正确率": "acc", "准确度": "acc",
           "精度": "acc", "困惑度": "ppl",
-          "top1": "top1", "top 1": "top1", "acc@1": "top1", "prec@1": "top1", "acc1": "top1",
+          "top1": "top1", "top 1": "top1", "acc@1": "top1", "prec@1": "top1", "acc1": "top1", "prec1": "top1",
           "top1 acc": "top1", "top 1 acc": "top1", "top1 accuracy": "top1", "top 1 accuracy": "top1",
           "accuracy top 1": "top1", "accuracy top1": "top1", "accuracy01": "top1",
-          "top5": "top5", "top 5": "top5", "acc@5": "top5", "prec@5": "top5", "acc5": "top5",
+          "top5": "top5", "top 5": "top5", "acc@5": "top5", "prec@5": "top5", "acc5": "top5", "prec5": "top5",
           "top5 acc": "top5", "top 5 acc": "top5", "top5 accuracy": "top5", "top 5 accuracy": "top5",
           "accuracy top 5": "top5", "accuracy top5": "top5", "accuracy05": "top5",
           "max accuracy": "best"}
@@ -125,7 +125,8 @@ def _top(kind: str, split: str | None) -> str | None:
 
 _HINT_WORDS = (r"train(?:ing)?|val(?:id(?:at(?:e|ing|ion))?)?|eval(?:uat(?:e|ing|ion))?|"
                r"test(?:ing)?|dev|predict|训练|验证|测试")
-_HINT = re.compile(rf"(?:^|[\s\[|(*])({_HINT_WORDS})(?:\s*set|集)?\s*(?:[:\]|)]|-\s|$)", re.I)
+_HINT = re.compile(rf"(?:^|[\s\[|(*])({_HINT_WORDS})(?:\s*set|集)?\s*(?:[:\]|)]|-\s|$|"
+                   rf"(?=ep(?:och)?\b))", re.I)                 # "[Test   Epoch 9/150]"
 _ANY_SPLIT = re.compile(rf"(?<![^\W_])({_HINT_WORDS})(?![^\W_])", re.I)
 _LEADING = re.compile(rf"^[\s\W]*({_HINT_WORDS})\b(?!\s*(?:epoch|step|iter))", re.I)
 

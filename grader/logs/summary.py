@@ -197,6 +197,8 @@ def _epochs_seen(c: Collector) -> int:
     first = _first_epoch(c)
     if not done or first is None:
         return 0
+    if any(not float(e).is_integer() for e in done):
+        return int(max(done))               # Hugging Face's fractional epochs: whole ones done
     return int(max(done)) + (1 if first == 0 else 0)
 
 

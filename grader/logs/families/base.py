@@ -37,7 +37,7 @@ def metric_line(text: str, lineno: int, c: Collector, running: bool = False,
         if epoch is None or not leads(text, epoch):
             return True             # "best test acc 91.3 at epoch 118": evidence, not a point
     rest = blank(text, epoch.span) if epoch else text
-    found = pairs(rest, running, split or c.phase)
+    found = pairs(rest, running, split or (hint(text) if epoch else None) or c.phase)
     if epoch is not None and not found:
         if leads(text, epoch) or closes(text, epoch):
             header(c, epoch, lineno)
