@@ -67,6 +67,8 @@ class _Reader:
                 self.candidates[key] = tried
         for i in tried:
             rule = RULES[i]
+            if rule.guard is not None and not rule.guard(line, c):
+                continue
             m = rule.pattern.search(line)
             if m and rule.handle(m, line, lineno, c):
                 c.readers[rule.family] += 1

@@ -19,6 +19,8 @@ class Rule:
     name: str
     pattern: re.Pattern[str]
     handle: Callable[[re.Match[str], str, int, Collector], bool]   # True: line consumed
+    # a cheap test of the line and the state before the regex runs (speed only)
+    guard: Callable[[str, Collector], bool] | None = None
 
 
 def header(c: Collector, epoch: Epoch, lineno: int) -> None:

@@ -117,9 +117,10 @@ RULES = (
     Rule(FAMILY, "catalyst", re.compile(r"^\s*(\d+)/(\d+) \* Epoch (\d+) \((train|valid|test)\):"),
          _on_catalyst),
     Rule(FAMILY, "table_header", re.compile(
-        r"^\s*\|?\s*[^\W\d][\w@ \-/().%]*(?:\s*[,\t;|]\s*[\w@ \-/().%]*)+\|?\s*$"), _on_table_header),
-    Rule(FAMILY, "table_row", re.compile(r"^[^,\t;|]*[,\t;|]"),
-         _on_table_row),
+        r"^\s*\|?\s*[^\W\d][\w@ \-/().%]*(?:\s*[,\t;|]\s*[\w@ \-/().%]*)+\|?\s*$"), _on_table_header,
+         lambda line, c: "poch" in line or "POCH" in line),        # a table needs its epochs
+    Rule(FAMILY, "table_row", re.compile(r"^[^,\t;|]*[,\t;|]"), _on_table_row,
+         lambda line, c: c.csv is not None),
     Rule(FAMILY, "progress", re.compile(r"\d\s*/\s*\d|\d+%\||batch|iter|step", re.I), _on_progress),
     Rule(FAMILY, "key_values", re.compile(r"\S"), _on_key_values),
 )
