@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import bisect
 import math
+from dataclasses import replace
 
 from grader.logs import alerts
 from grader.logs.collector import Collector
@@ -29,9 +30,8 @@ def summarise(c: Collector, reader: str, partial: bool = False) -> LogSummary:
     evaluations = [(n, _scaled(v, n in scale)) for n, v in c.evaluations]
     summary = LogSummary(_epochs_seen(c), _planned(c), metrics, _lr_changes(c.lrs), [],
                          evaluations, "epoch", c.params, reader)
-    warnings += alerts.batch_nan(c) + alerts.review(summary, c) + notes
-    return LogSummary(summary.epochs_seen, summary.epochs_planned, metrics, summary.lr_changes,
-                      warnings, evaluations, "epoch", c.params, reader)
+    return replace(summary, warnings=warnings + alerts.batch_nan(c) + alerts.review(summary, c)
+                   + notes)
 
 
 def _by_step(c: Collector, reader: str, notes: list[str]) -> LogSummary:
