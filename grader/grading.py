@@ -234,9 +234,10 @@ def grade_claims(assignment: Assignment, submission: Submission, options: GradeO
                 result, checks = cached[claim.id]
             else:
                 result, checks = verifier.verify(claim, spec, submission.folder)
-            results.append(with_log_evidence(result, claim, spec, submission.folder, integrity))
+            result = with_log_evidence(result, claim, spec, submission.folder, integrity)
+            results.append(result)
             checks = list(checks)
-            params.reconcile(result, params.stated_counts(claim, spec, submission.folder,
+            params.reconcile(result, params.stated_counts(claim, spec, result,
                                                           submission.answers), checks)
             integrity.extend(checks)
     finally:
@@ -265,8 +266,10 @@ def with_log_evidence(result: ClaimResult, claim: Claim, spec: dict, folder: Pat
     integrity.append(IntegrityCheck(f"claim {claim.id}: log", verdict.status, verdict.text))
     for warning in dict.fromkeys(w for w in verdict.warnings if w != verdict.text):
         integrity.append(IntegrityCheck(f"claim {claim.id}: log", CheckStatus.WARN, warning))
-    svg = plots.curves_svg(verdict.curves, title=f"{log_name}") if verdict.curves else ""
-    return replace(result, log_verdict=verdict.text, curves=list(verdict.curves), curves_svg=svg)
+    svg = plots.curves_svg(verdict.curves, title=f"{log_name}", x=verdict.x) \
+        if verdict.curves else ""
+    return replace(result, log_verdict=verdict.text, curves=list(verdict.curves), curves_svg=svg,
+                   log_params=verdict.params)
 
 
 # --- the commands' outcomes --------------------------------------------------------------------

@@ -21,23 +21,23 @@ _METADATA = {"Date": None, "Creator": None, "Format": None, "Type": None}
 _PROLOG = re.compile(r"\A.*?(?=<svg\b)", re.S)      # XML declaration, DOCTYPE, comments
 
 
-def curves_svg(curves: list[Curve], title: str = "") -> str:
-    """An `<svg ...>...</svg>` string plotting `curves` against epoch."""
+def curves_svg(curves: list[Curve], title: str = "", x: str = "epoch") -> str:
+    """An `<svg ...>...</svg>` string plotting `curves` against `x` ("epoch" or "step")."""
     with matplotlib.rc_context(_RC):
         fig = Figure(figsize=(6.4, 3.6), dpi=72)
         ax = fig.add_subplot()
-        _draw(ax, curves, title)
+        _draw(ax, curves, title, x)
         fig.tight_layout()
         buf = io.StringIO()
         fig.savefig(buf, format="svg", metadata=_METADATA)
     return _PROLOG.sub("", buf.getvalue()).strip()
 
 
-def _draw(ax, curves: list[Curve], title: str) -> None:     # ax: matplotlib.axes.Axes
+def _draw(ax, curves: list[Curve], title: str, x: str) -> None:   # ax: matplotlib.axes.Axes
     losses = [c for c in curves if c.metric.endswith("loss") and c.points]
     others = [c for c in curves if not c.metric.endswith("loss") and c.points]
     ax.set_title(title)
-    ax.set_xlabel("epoch")
+    ax.set_xlabel(x)
     if not losses and not others:
         ax.text(0.5, 0.5, "no curves in the log", ha="center", va="center",
                 transform=ax.transAxes)

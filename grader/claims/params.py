@@ -8,16 +8,17 @@ numbers; agreement is `pass`; with nothing to compare against the row stays `inf
 from __future__ import annotations
 
 from dataclasses import replace
-from pathlib import Path
 
 from grader.answers import Form, parse
 from grader.assignment import Claim
-from grader.errors import AnswerParseError, LogError
+from grader.errors import AnswerParseError
 from grader.results import CheckStatus, ClaimResult, IntegrityCheck
 
 
-def stated_counts(claim: Claim, spec: dict, folder: Path, answers: dict) -> dict[str, int]:
-    """Where a parameter count is stated, and what it says."""
+def stated_counts(claim: Claim, spec: dict, result: ClaimResult, answers: dict
+                  ) -> dict[str, int]:
+    """Where a parameter count is stated, and what it says (the log's was read with its
+    verdict, `result.log_params`)."""
     found: dict[str, int] = {}
     qid = claim.options.get("summary")
     if isinstance(qid, str) and answers.get(qid) is not None:
@@ -27,23 +28,9 @@ def stated_counts(claim: Claim, spec: dict, folder: Path, answers: dict) -> dict
             value = None
         if isinstance(value, int):
             found[f"your answer to {qid}"] = value
-    log = spec.get("log")
-    if isinstance(log, str) and log:
-        count = _log_count(folder / log)
-        if count is not None:
-            found[f"{log} line {count[1]}"] = count[0]
+    if result.log_params is not None:
+        found[f"the log {spec.get('log')}"] = result.log_params
     return found
-
-
-def _log_count(path: Path) -> tuple[int, int] | None:
-    """(count, line) of the parameter count a training log prints, if any."""
-    from grader import logs
-    try:
-        summary = logs.read_log(path)
-    except (OSError, ValueError, LogError):
-        return None
-    count = getattr(summary, "params", None)
-    return (count, getattr(summary, "params_line", 0)) if isinstance(count, int) else None
 
 
 def reconcile(result: ClaimResult, stated: dict[str, int],

@@ -226,9 +226,11 @@ def test_fraction_accuracies_become_percent_only_when_all_are_fractions():
 def test_canonical_names_only():
     names = set()
     for path in LOGS.iterdir():
-        names |= set(read_log(path).metrics)
+        if path.is_file():                              # wild/ has its own test
+            names |= set(read_log(path).metrics)
     assert names <= set(CANONICAL)
-    assert names == set(CANONICAL)                          # the samples cover every name
+    # the samples cover every name DESIGN.md lists; YOLO's map50/map50_95 come from wild/
+    assert names == set(CANONICAL) - {"map50", "map50_95"}
 
 
 def test_duplicate_epoch_with_different_values_warns():
@@ -284,7 +286,9 @@ def test_unfinished_run_warning():
 
 def test_to_json_is_designs_grade_log_object():
     data = json.loads(json.dumps(read_log(LOGS / "resnet_cifar10_pipes.log").to_json()))
-    assert set(data) == {"epochs_seen", "epochs_planned", "metrics", "warnings", "lr_changes"}
+    assert set(data) == {"epochs_seen", "epochs_planned", "x", "metrics", "warnings",
+                         "lr_changes", "params", "reader"}
+    assert data["x"] == "epoch" and data["reader"] == "generic"
     for name, m in data["metrics"].items():
         assert name in CANONICAL
         assert set(m) == {"best", "best_epoch", "last", "last_epoch", "series"}

@@ -30,3 +30,19 @@ def test_grade_log_empty_file_is_one_error_line(tmp_path: Path):
     result = CliRunner().invoke(main, ["log", str(path)])
     assert result.exit_code == 1
     assert result.output == f"Error: {path}: the file is empty\n"
+
+
+def test_grade_log_json_has_x_params_and_reader():
+    wild = LOGS / "wild"
+    result = CliRunner().invoke(main, ["log", str(wild / "keras2_html_br_zh_course.log"), "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert (data["x"], data["params"], data["reader"]) == ("epoch", 407050, "keras")
+    steps = json.loads(CliRunner().invoke(
+        main, ["log", str(wild / "nanogpt_iters_issue.log"), "--json"]).output)
+    assert steps["x"] == "step" and steps["params"] is None
+
+
+def test_grade_log_terminal_names_the_reader():
+    result = CliRunner().invoke(main, ["log", str(LOGS / "wild" / "fairseq_lstm_issue.log")])
+    assert result.exit_code == 0 and "read as a fairseq log" in result.output

@@ -33,3 +33,8 @@ def test_svg_draws_every_curve_and_handles_none():
     svg = curves_svg(curves)
     assert len(re.findall(r'<g id="line2d_\d+">', svg)) >= 3
     assert curves_svg([]).startswith("<svg")
+
+
+def test_svg_x_axis_label_follows_the_log():
+    curves = [Curve("train_loss", [(100, 4.0), (200, 3.5)])]
+    assert curves_svg(curves, x="step") != curves_svg(curves)     # the label is drawn

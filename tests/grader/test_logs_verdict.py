@@ -100,3 +100,9 @@ def test_curves_are_the_logged_series():
 def test_unknown_claim_metric_is_a_programming_error():
     with pytest.raises(ValueError):
         log_verdict(LOGS / "keras_fit.log", 1.0, "bleu")
+
+
+def test_step_logs_judge_by_step():
+    path = Path(__file__).parent / "logs" / "wild" / "t2t_estimator_eval_issue.log"
+    v = log_verdict(path, 73.4, "accuracy")
+    assert v.x == "step" and v.matched_epoch == 32000 and "at step 32000" in v.text

@@ -1,0 +1,14 @@
+"""One module per framework family's printout, each a tuple of line rules. The dispatcher
+tries them in this order (specific printouts first, the generic key-value reader last); the
+family whose rules claim most lines names the reader ("read as a keras log")."""
+from __future__ import annotations
+
+from grader.logs.families import (caffe, deit, fairseq, generic, hf, keras, lightning, mmcv,
+                                  nanogpt, pytorch, tensorflow)
+from grader.logs.families.base import Rule
+
+RULES: tuple[Rule, ...] = (*hf.RULES, *mmcv.RULES, *fairseq.RULES, *deit.RULES,
+                           *nanogpt.RULES, *tensorflow.RULES, *caffe.RULES, *lightning.RULES,
+                           *keras.RULES, *pytorch.RULES, *generic.RULES)
+
+__all__ = ["RULES", "Rule"]
