@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import warnings
 from collections import OrderedDict, defaultdict
 from dataclasses import dataclass
 from itertools import combinations
@@ -78,13 +79,19 @@ def load_state(path: Path) -> OrderedDict[str, np.ndarray]:
 def _read_torch(path: Path) -> Any:
     import torch
     try:
-        try:
-            return torch.load(path, map_location="cpu", weights_only=True, mmap=True)
-        except RuntimeError:             # the legacy (non-zip) format cannot be memory-mapped
-            return torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():      # torch warns about pickle protocols it refuses
+            warnings.simplefilter("ignore", UserWarning)
+            return _torch_load(torch, path)
     except Exception as e:   # noqa: BLE001 - a hostile or damaged file may raise anything
         raise CheckpointUnreadable(f"not a weights-only checkpoint ({type(e).__name__})"
                                    ) from None
+
+
+def _torch_load(torch: Any, path: Path) -> Any:
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+    except RuntimeError:                 # the legacy (non-zip) format cannot be memory-mapped
+        return torch.load(path, map_location="cpu", weights_only=True)
 
 
 def _read_safetensors(path: Path) -> Any:

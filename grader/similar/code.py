@@ -220,9 +220,17 @@ def shared_spans(fa: Fingerprints, fb: Fingerprints, hs: list[int]) -> list[Span
                 break
         else:
             chains.append([(pa, pb)])
-    spans = [_span(fa, fb, c) for c in chains]
-    spans.sort(key=lambda s: -s.tokens)
+    spans: list[SpanPair] = []
+    for span in sorted((_span(fa, fb, c) for c in chains), key=lambda s: -s.tokens):
+        if not any(_inside(span, kept) for kept in spans):     # a piece of one already shown
+            spans.append(span)
     return spans[:MAX_SPANS]
+
+
+def _inside(s: SpanPair, t: SpanPair) -> bool:
+    return (s.file_a == t.file_a and t.lines_a[0] <= s.lines_a[0] <= s.lines_a[1] <= t.lines_a[1]
+            or s.file_b == t.file_b and t.lines_b[0] <= s.lines_b[0] <= s.lines_b[1]
+            <= t.lines_b[1])
 
 
 def _span(fa: Fingerprints, fb: Fingerprints, chain: list[tuple[int, int]]) -> SpanPair:

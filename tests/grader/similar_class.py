@@ -255,3 +255,10 @@ def planted_pairs() -> dict[tuple[str, str], str]:
 
 def json_pairs(text: str) -> list[dict]:
     return json.loads(text)["pairs"]
+
+
+def claims_unchecked(folder: Path, assignment, options, **kw):
+    """`grade batch` stand-in for grading: the batch tests here look at the similarity section
+    of the class page, not at grades (and re-running claims would need the sandbox)."""
+    from grader.results import Result
+    return Result(folder.name, assignment.id)
