@@ -25,8 +25,11 @@ from __future__ import annotations
 
 import hashlib
 import math
+import multiprocessing
+import os
 import warnings
 from collections import OrderedDict, defaultdict
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from itertools import combinations
 from pathlib import Path
@@ -41,10 +44,12 @@ MIN_NUMEL = 16              # smaller tensors carry no signal
 SAMPLE = 512                # coordinates sampled per weight for the cosine sketch
 QUANTILES = 16              # points of the sorted row-norm curve kept per weight
 RATIO = 0.25                # best match this much closer than the second: matched one-to-one
+SIGNATURE = 64              # order statistics kept per sorted row for the permutation test
 MAX_ROWS = 8192             # larger matrices (embeddings) skip the permutation test
-FULL_PAIRS = 400            # a class with at most this many same-architecture pairs: all full
+FULL_PAIRS = 15             # at most this many same-architecture pairs (6 students): all full
 CANDIDATE_COSINE = 0.3      # sketch cosine above this: compare fully
 CANDIDATE_PERM = 0.2        # row-norm curve this much closer than the class's typical pair
+PARALLEL_FROM = 32          # checkpoints before sketching moves to worker processes
 STATE_KEYS = ("state_dict", "model_state_dict", "model", "net", "network", "params", "weights",
               "module", "ema")
 
@@ -124,7 +129,7 @@ class Sketch:
     shapes: tuple[tuple[int, ...], ...]      # every tensor, in order: the architecture
     samples: np.ndarray                      # (L, SAMPLE) unit rows, one per weight matrix
     curves: np.ndarray                       # (L, QUANTILES) sorted row norms / their mean
-    hashes: frozenset[bytes]                 # of non-constant tensors
+    hashes: frozenset[bytes]                 # of each non-constant tensor's sampled values
 
 
 _SAMPLE_INDEX: dict[tuple[int, ...], np.ndarray] = {}
@@ -146,13 +151,14 @@ def sketch(student: str, path: Path, state: OrderedDict[str, np.ndarray]) -> Ske
     samples, curves, hashes = [], [], set()
     for arr in state.values():
         flat = arr.reshape(-1)
-        if flat.size and flat.min() != flat.max():
-            hashes.add(hashlib.blake2b(repr(arr.shape).encode() + flat.tobytes(),
+        picked = flat[_sample_index(arr.shape)]
+        if picked.min() != picked.max():
+            # equal samples nominate a pair; the full comparison checks every value
+            hashes.add(hashlib.blake2b(repr(arr.shape).encode() + picked.tobytes(),
                                        digest_size=16).digest())
         if arr.ndim < 2:
             continue
         s = np.zeros(SAMPLE, np.float32)
-        picked = flat[_sample_index(arr.shape)]
         s[:picked.size] = picked
         samples.append(s / (np.linalg.norm(s) or 1.0))
         norms = np.sort(np.linalg.norm(arr.reshape(arr.shape[0], -1), axis=1))
@@ -221,9 +227,34 @@ def _sketch_perm(group: list[Sketch]) -> np.ndarray:
 
 # --- the full comparison -----------------------------------------------------------------------
 
-def compare_states(a: OrderedDict[str, np.ndarray], b: OrderedDict[str, np.ndarray]
-                   ) -> Evidence:
-    rows = [_layer_row(na, a[na], nb, b[nb]) for na, nb in align(a, b)]
+class Loaded:
+    """A checkpoint's tensors, and the sorted-row signatures the permutation test needs,
+    computed once however many candidate pairs the checkpoint is in."""
+
+    def __init__(self, state: OrderedDict[str, np.ndarray]) -> None:
+        self.state = state
+        self._signatures: dict[str, np.ndarray | None] = {}
+
+    def signature(self, name: str) -> np.ndarray | None:
+        if name not in self._signatures:
+            self._signatures[name] = row_signature(self.state[name])
+        return self._signatures[name]
+
+
+def row_signature(x: np.ndarray) -> np.ndarray | None:
+    """Each output row's values sorted, thinned to SIGNATURE order statistics: unchanged when
+    the input channels are permuted; permuting output channels only reorders the rows."""
+    rows = x.shape[0]
+    if x.ndim < 2 or rows < 4 or rows > MAX_ROWS:
+        return None
+    s = np.sort(x.reshape(rows, -1), axis=1)      # faster than a 64-way np.partition
+    if s.shape[1] > SIGNATURE:
+        s = s[:, np.linspace(0, s.shape[1] - 1, SIGNATURE).round().astype(int)]
+    return s.astype(np.float64)
+
+
+def compare_states(a: Loaded, b: Loaded) -> Evidence:
+    rows = [_layer_row(na, a, nb, b) for na, nb in align(a.state, b.state)]
     if not rows:
         return Evidence(Kind.CHECKPOINT, 0.0, "no tensors of the same shape")
     weights = [r for r in rows if r.cosine is not None]
@@ -267,33 +298,30 @@ def align(a: OrderedDict[str, np.ndarray], b: OrderedDict[str, np.ndarray]
     return sorted(pairs, key=lambda p: order[p[0]])
 
 
-def _layer_row(na: str, x: np.ndarray, nb: str, y: np.ndarray) -> LayerRow:
+def _layer_row(na: str, a: Loaded, nb: str, b: Loaded) -> LayerRow:
+    x, y = a.state[na], b.state[nb]
     identical = bool(np.array_equal(x, y)) and x.min() != x.max()
     if x.ndim < 2:
         return LayerRow(na, nb, tuple(x.shape), None, identical, None)
-    fx, fy = x.reshape(-1).astype(np.float64), y.reshape(-1).astype(np.float64)
-    denom = np.linalg.norm(fx) * np.linalg.norm(fy)
-    cosine = float(fx @ fy / denom) if denom else 0.0
-    return LayerRow(na, nb, tuple(x.shape), cosine, identical, rows_matched(x, y))
+    fx, fy = x.reshape(-1), y.reshape(-1)
+    denom = float(np.sqrt(np.dot(fx, fx)) * np.sqrt(np.dot(fy, fy)))
+    cosine = min(1.0, float(np.dot(fx, fy)) / denom) if denom else 0.0
+    sx, sy = a.signature(na), b.signature(nb)
+    matched = None if sx is None or sy is None else rows_matched(sx, sy)
+    return LayerRow(na, nb, tuple(x.shape), cosine, identical, matched)
 
 
-def rows_matched(x: np.ndarray, y: np.ndarray) -> float | None:
-    """Share of x's rows (output channels) whose sorted values have one clear nearest row in
-    y: invariant to permuting either model's input or output channels."""
-    rows = x.shape[0]
-    if rows < 4 or rows > MAX_ROWS:
-        return None
-    sx = np.sort(x.reshape(rows, -1), axis=1).astype(np.float64)
-    sy = np.sort(y.reshape(rows, -1), axis=1).astype(np.float64)
+def rows_matched(sx: np.ndarray, sy: np.ndarray) -> float:
+    """Share of x's row signatures with one clear nearest row in y (RATIO test)."""
     sq_y = (sy * sy).sum(1)
     hits = 0
-    for start in range(0, rows, 256):                        # (256, rows) distances at a time
-        block = sx[start:start + 256]
+    for start in range(0, sx.shape[0], 2048):                # (2048, rows) distances at a time
+        block = sx[start:start + 2048]
         d = np.sqrt(np.maximum((block * block).sum(1)[:, None] + sq_y[None, :]
                                - 2 * block @ sy.T, 0.0))
         two = np.partition(d, 1, axis=1)[:, :2]
         hits += int(np.sum(two[:, 0] < RATIO * two[:, 1]))
-    return hits / rows
+    return hits / sx.shape[0]
 
 
 # --- the class ---------------------------------------------------------------------------------
@@ -303,16 +331,14 @@ def compare_checkpoints(students: list[Student], warnings: list[str],
     """Each student's first readable checkpoint, sketched once; candidates compared fully."""
     chosen: dict[str, Path] = {}
     sketches: list[Sketch] = []
-    for s in sorted(students, key=lambda s: s.name):
-        for path in s.checkpoints:
-            try:
-                sketches.append(sketch(s.name, path, load_state(path)))
-            except CheckpointUnreadable as e:
-                warnings.append(f"{s.name}/{s.label(path)}: {e}; not compared")
-                continue
-            chosen[s.name] = path
-            break
-    cache: OrderedDict[str, OrderedDict[str, np.ndarray]] = OrderedDict()
+    for s, outcome in _sketch_all(sorted(students, key=lambda s: s.name)):
+        for path, result in outcome:
+            if isinstance(result, str):
+                warnings.append(f"{s.name}/{s.label(path)}: {result}; not compared")
+            else:
+                sketches.append(result)
+                chosen[s.name] = path
+    cache: OrderedDict[str, Loaded] = OrderedDict()
     out = {}
     for a, b in sorted(candidate_pairs(sketches, full_pairs)):
         ev = compare_states(_cached(cache, chosen[a]), _cached(cache, chosen[b]))
@@ -321,14 +347,41 @@ def compare_checkpoints(students: list[Student], warnings: list[str],
     return out
 
 
-def _cached(cache: OrderedDict[str, OrderedDict[str, np.ndarray]], path: Path
-            ) -> OrderedDict[str, np.ndarray]:
+SketchOutcome = list[tuple[Path, "Sketch | str"]]
+
+
+def _sketch_all(students: list[Student]) -> list[tuple[Student, SketchOutcome]]:
+    """Sketch every student's checkpoint; a large class in worker processes (one per core:
+    reading and sketching 45 MB takes a core for a fraction of a second)."""
+    jobs = [(s.name, s.checkpoints) for s in students]
+    workers = min(os.cpu_count() or 1, 8)
+    if len(jobs) < PARALLEL_FROM or workers < 2:
+        return [(s, _first_sketch(*job)) for s, job in zip(students, jobs)]
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
+        results = list(pool.map(_first_sketch, *zip(*jobs), chunksize=4))
+    return list(zip(students, results))
+
+
+def _first_sketch(student: str, paths: tuple[Path, ...]) -> SketchOutcome:
+    """The sketch of the first readable checkpoint, after the reasons others were not."""
+    tried: SketchOutcome = []
+    for path in paths:
+        try:
+            tried.append((path, sketch(student, path, load_state(path))))
+            break
+        except CheckpointUnreadable as e:
+            tried.append((path, str(e)))
+    return tried
+
+
+def _cached(cache: OrderedDict[str, Loaded], path: Path) -> Loaded:
     """Pairs come sorted, so the same `a` is needed many times in a row: keep a few."""
     key = str(path)
     if key in cache:
         cache.move_to_end(key)
         return cache[key]
-    cache[key] = load_state(path)
+    cache[key] = Loaded(load_state(path))
     while len(cache) > 4:
         cache.popitem(last=False)
     return cache[key]

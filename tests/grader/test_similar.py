@@ -101,8 +101,9 @@ def test_the_starter_is_subtracted(klass: tuple[Path, Path]) -> None:
                     analyse(material, starter_sources([asg / "utils.py"])).pairs}
     for key in users:
         assert without[key].evidence[Kind.CODE].score >= 0.3
-        assert Kind.CODE not in with_starter.get(key, without[key]).evidence or \
-            with_starter[key].evidence[Kind.CODE].score < 0.1
+        kept = with_starter.get(key)
+        assert kept is None or kept.evidence.get(Kind.CODE) is None \
+            or kept.evidence[Kind.CODE].score < 0.1
 
 
 def test_renaming_comments_layout_and_order_leave_the_tokens_alone() -> None:
@@ -203,3 +204,15 @@ def test_the_batch_class_page_shows_the_pairs(klass: tuple[Path, Path], tmp_path
     run_batch(subs, asg, jobs=1, out=out, db=tmp_path / "book.sqlite", quiet=True,
               grade=claims_unchecked)
     assert (out / "similar" / "index.html").stat().st_mtime_ns == written   # files unchanged
+
+
+def test_sketching_in_worker_processes_gives_the_same_pairs(klass: tuple[Path, Path],
+                                                            monkeypatch: pytest.MonkeyPatch
+                                                            ) -> None:
+    from grader.similar import checkpoints
+    students = list(collect(find_student_folders(klass[0])).students)
+    inline = compare_checkpoints(students, [], full_pairs=0)
+    monkeypatch.setattr(checkpoints, "PARALLEL_FROM", 2)
+    monkeypatch.setattr(checkpoints.os, "cpu_count", lambda: 2)
+    pooled = compare_checkpoints(students, [], full_pairs=0)
+    assert {k: v.detail for k, v in pooled.items()} == {k: v.detail for k, v in inline.items()}
