@@ -25,6 +25,7 @@ from pathlib import Path
 
 import torch
 
+from grader.similar import find_student_folders
 from reference.models import build
 
 
@@ -80,12 +81,19 @@ def make_class(root: Path, students: int) -> list[tuple[str, str]]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--students", type=int, default=500)
-    ap.add_argument("--keep", type=Path, help="Build the class here and keep it.")
+    ap.add_argument("--keep", type=Path, help="Build the class here and keep it; a folder "
+                    "kept before is reused as it is.")
     args = ap.parse_args(argv)
     root = args.keep or Path(tempfile.mkdtemp(prefix="bench-similar-"))
     try:
         t0 = time.perf_counter()
-        planted = make_class(root, args.students)
+        if args.keep is not None and (args.keep / "planted.json").is_file():
+            planted = [tuple(p) for p in json.loads((args.keep / "planted.json").read_text())]
+            args.students = len(find_student_folders(args.keep))
+        else:
+            planted = make_class(root, args.students)
+            if args.keep is not None:
+                (args.keep / "planted.json").write_text(json.dumps(planted))
         built = time.perf_counter() - t0
         # the command a TA runs, in its own process: its time and peak memory alone
         t0 = time.perf_counter()
@@ -100,15 +108,18 @@ def main(argv: list[str] | None = None) -> int:
     if run.returncode != 0:
         print(run.stderr)
         return 1
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0   # KiB on Linux
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    peak = usage.ru_maxrss / 1024.0                                          # KiB on Linux
+    cpu = usage.ru_utime + usage.ru_stime                # the command and its sketch workers
     pairs = json.loads(run.stdout)["pairs"]
     flagged = sorted((p["a"], p["b"]) for p in pairs if p["score"] >= 0.5)
     print(f"students {args.students} ({args.students * (args.students - 1) // 2:,} pairs), "
           f"ResNet-18 state dicts ({sum(math.prod(s) for s in resnet18_shapes().values()):,} "
           "floats each)")
-    print(f"class generated in {built:.1f} s (not part of the analysis)")
-    print(f"grade similar: {took:.1f} s ({1000 * took / args.students:.0f} ms/student), "
-          f"peak RSS {peak:.0f} MB")
+    print(f"class generated or found in {built:.1f} s (not part of the analysis)")
+    print(f"grade similar: {took:.1f} s wall ({1000 * took / args.students:.0f} ms/student), "
+          f"{cpu:.1f} s CPU ({1000 * cpu / args.students:.0f} ms/student), peak RSS "
+          f"{peak:.0f} MB (largest single process)")
     print(f"flagged (score >= 0.5): {flagged}; planted: {planted}")
     ok = flagged == sorted(planted)
     print("planted pairs found, nothing else flagged" if ok else "MISMATCH")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from rich.console import Console
@@ -17,7 +17,7 @@ from rich.table import Table
 import grader
 from grader.assignment import Assignment, find_assignment, load_assignment
 from grader.errors import AssignmentError, GradeError
-from grader.inputs import read_toml
+from grader.inputs import key_line, read_toml
 from grader.similar.code import starter_sources
 from grader.similar.material import collect, find_student_folders
 from grader.similar.pages import kinds_text, pair_page_name, write_pages
@@ -57,33 +57,34 @@ def run_similar(root: Path, assignment_path: Path | None = None,
     out = Path(out) if out is not None else root / ".grade" / "similar"
     folders = find_student_folders(root, skip=(out,))
     assignment = _assignment(root, assignment_path, folders)
-    similarity = similarity_of(folders, assignment)
+    similarity = similarity_of(folders, starter_paths(assignment) if assignment else [])
     title = assignment.title if assignment else root.resolve().name
     return SimilarOutcome(similarity, write_pages(similarity, out, title))
 
 
-def similarity_of(folders: list[Path], assignment: Assignment | None) -> Similarity:
-    starter = starter_paths(assignment) if assignment else []
-    return analyse(collect(folders), starter_sources(starter), tuple(starter))
+def similarity_of(folders: list[Path], starter: list[Path],
+                  notes: tuple[str, ...] = ()) -> Similarity:
+    material = collect(folders)
+    material = replace(material, warnings=notes + material.warnings)
+    return analyse(material, starter_sources(starter), tuple(starter))
 
 
 def starter_paths(assignment: Assignment) -> list[Path]:
     """`starter = "path"` (or a list) under [assignment], relative to the assignment folder."""
-    value = getattr(assignment, "starter", None)
-    if value is None:
-        data, text = read_toml(assignment.path, AssignmentError)
-        value = data.get("assignment", {}).get("starter")
+    data, text = read_toml(assignment.path, AssignmentError)
+    value = data.get("assignment", {}).get("starter")
     if value is None:
         return []
+    line = key_line(text, "starter")
+    where = f"{assignment.path.name} line {line}" if line else assignment.path.name
     values = [value] if isinstance(value, str) else value
     if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
-        raise AssignmentError(f"{assignment.path.name}: starter = {value!r} must be a path or "
-                              "a list of paths")
+        raise AssignmentError(f"{where}: starter = {value!r} must be a path or a list of paths")
     paths = [assignment.folder / v for v in values]
-    for p in paths:
+    for v, p in zip(values, paths):
         if not p.is_file() or p.is_symlink():
-            raise AssignmentError(f"{assignment.path.name}: starter = {str(p.name)!r}: no such "
-                                  f"file beside the assignment")
+            raise AssignmentError(f"{where}: starter = {v!r}: no such file beside the "
+                                  "assignment")
     return paths
 
 
@@ -129,11 +130,15 @@ def class_section(folders: list[Path], assignment: Assignment, out: Path,
                   subdir: str = "similar") -> SimilarSection:
     """The analysis for `grade batch`: pages in OUT/similar/, a short list for the class page."""
     target = out / subdir
-    stamp = _stamp(folders, assignment)
+    try:
+        starter, notes = starter_paths(assignment), ()
+    except AssignmentError as e:          # grading goes on; the page says what was not done
+        starter, notes = [], (f"starter code not subtracted: {e}",)
+    stamp = _stamp(folders, assignment, starter)
     marker, pairs_json = target / ".stamp", target / "pairs.json"
     if not (marker.is_file() and pairs_json.is_file()
             and marker.read_text(encoding="utf-8") == stamp):
-        similarity = similarity_of(folders, assignment)
+        similarity = similarity_of(folders, starter, notes)
         marker.unlink(missing_ok=True)
         write_pages(similarity, target, assignment.title)
         marker.write_text(stamp, encoding="utf-8")
@@ -145,9 +150,9 @@ def class_section(folders: list[Path], assignment: Assignment, out: Path,
     return SimilarSection(f"{subdir}/index.html", len(data), shown, stamp)
 
 
-def _stamp(folders: list[Path], assignment: Assignment) -> str:
+def _stamp(folders: list[Path], assignment: Assignment, starter: list[Path]) -> str:
     h = hashlib.sha256(grader.__version__.encode())
-    for path in [assignment.path, *starter_paths(assignment)]:
+    for path in [assignment.path, *starter]:
         h.update(f"{path}:{path.stat().st_size}:{path.stat().st_mtime_ns}".encode())
     for student in collect(folders).students:
         for path in (*student.code, *student.checkpoints, *student.logs):

@@ -153,8 +153,8 @@ def test_unusable_input_is_one_line(tmp_path: Path) -> None:
     run = CliRunner().invoke(main, ["similar", str(tmp_path / "class"), "--assignment",
                                     str(tmp_path / "asg")])
     assert run.exit_code == 1
-    assert run.output == ("Error: assignment.toml: starter = 'missing.py': no such file "
-                          "beside the assignment\n")
+    assert run.output == ("Error: assignment.toml line 3: starter = 'missing.py': no such "
+                          "file beside the assignment\n")
 
 
 class Boom:
