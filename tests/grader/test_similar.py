@@ -216,3 +216,54 @@ def test_sketching_in_worker_processes_gives_the_same_pairs(klass: tuple[Path, P
     monkeypatch.setattr(checkpoints.os, "cpu_count", lambda: 2)
     pooled = compare_checkpoints(students, [], full_pairs=0)
     assert {k: v.detail for k, v in pooled.items()} == {k: v.detail for k, v in inline.items()}
+
+
+def _log_class(root: Path, logs: dict[str, tuple[str, str]]) -> list:
+    for student, (name, text) in logs.items():
+        (root / student).mkdir(parents=True)
+        (root / student / name).write_bytes(text.encode())
+    return list(collect(find_student_folders(root)).students)
+
+
+def test_the_same_log_under_another_name(tmp_path: Path) -> None:
+    from grader.similar.logs import compare_logs
+    from similar_class import trained
+    honest = "\n".join(trained(1)[1]) + "\n"
+    other = "\n".join(trained(2)[1]) + "\n"
+    students = _log_class(tmp_path, {"x": ("train.log", honest),
+                                     "y": ("my_log.txt", honest.replace("\n", "\r\n")),
+                                     "z": ("train.log", other)})
+    found = compare_logs(students)
+    assert set(found) == {("x", "y")}
+    assert found[("x", "y")].score == 1.0
+    assert found[("x", "y")].detail.startswith("train.log and my_log.txt are the same log")
+
+
+def test_digit_runs_survive_a_round_shift_in_a_log_the_reader_cannot_parse(tmp_path: Path
+                                                                            ) -> None:
+    """Bare columns of numbers (no labels): only the digit runs can tell. Adding 1 to every
+    number keeps their last digits."""
+    import random
+    rng = random.Random(4)
+    rows = [[rng.random() for _ in range(3)] for _ in range(30)]
+    text = "\n".join(" ".join(f"{v:.6f}" for v in r) for r in rows) + "\n"
+    shifted = "\n".join(" ".join(f"{v + 1:.6f}" for v in r) for r in rows) + "\n"
+    fresh = "\n".join(" ".join(f"{rng.random():.6f}" for _ in range(3))
+                      for _ in range(30)) + "\n"
+    from grader.similar.logs import compare_logs
+    found = compare_logs(_log_class(tmp_path, {"x": ("run.log", text),
+                                               "y": ("run.log", shifted),
+                                               "z": ("run.log", fresh)}))
+    assert set(found) == {("x", "y")}
+    assert found[("x", "y")].score >= 0.9 and "end in the same 3 digits" in \
+        found[("x", "y")].detail
+
+
+def test_terminal_output_lists_pairs_and_the_pages(klass: tuple[Path, Path],
+                                                   tmp_path: Path) -> None:
+    subs, asg = klass
+    run = CliRunner().invoke(main, ["similar", str(subs), "--assignment", str(asg),
+                                    "--out", str(tmp_path / "o")])
+    assert run.exit_code == 0, run.output
+    assert "pairs scoring at least 0.3" in run.output
+    assert f"pages: {tmp_path / 'o' / 'index.html'}" in run.output.replace("\n", "")
