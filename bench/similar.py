@@ -41,20 +41,41 @@ def random_state(shapes: dict[str, tuple[int, ...]], seed: int) -> dict[str, tor
     for name, shape in shapes.items():
         fan_in = max(1, int(torch.tensor(shape[1:]).prod()) if len(shape) > 1 else 1)
         state[name] = torch.randn(shape, generator=g) * (2.0 / fan_in) ** 0.5
+        if name.endswith("running_var"):
+            state[name] = state[name].abs()
     return state
 
 
 def permuted(state: dict[str, torch.Tensor], seed: int) -> dict[str, torch.Tensor]:
-    """conv1's 64 output channels reordered with bn1's and layer1.0.conv1's input columns (the
-    residual stream is not followed: the bench measures detection and speed on random weights,
-    not the function)."""
-    perm = torch.randperm(64, generator=torch.Generator().manual_seed(seed))
+    """The same network with channels reordered: the 64-channel stream from conv1 through
+    layer1 (conv1, bn1, each block's conv2/bn2 outputs; each block's conv1 and layer2.0's
+    inputs) and, independently, each layer1 block's inner channels."""
+    g = torch.Generator().manual_seed(seed)
     s = dict(state)
-    s["conv1.weight"] = s["conv1.weight"][perm]
-    for part in ("weight", "bias", "running_mean", "running_var"):
-        s[f"bn1.{part}"] = s[f"bn1.{part}"][perm]
-    for name in ("layer1.0.conv1.weight",):
+
+    def rows(name: str, perm: torch.Tensor) -> None:
+        s[name] = s[name][perm]
+
+    def cols(name: str, perm: torch.Tensor) -> None:
         s[name] = s[name][:, perm]
+
+    def norm(name: str, perm: torch.Tensor) -> None:
+        for part in ("weight", "bias", "running_mean", "running_var"):
+            rows(f"{name}.{part}", perm)
+
+    stream = torch.randperm(64, generator=g)
+    rows("conv1.weight", stream)
+    norm("bn1", stream)
+    for block in ("layer1.0", "layer1.1"):
+        inner = torch.randperm(64, generator=g)
+        cols(f"{block}.conv1.weight", stream)
+        rows(f"{block}.conv1.weight", inner)
+        norm(f"{block}.bn1", inner)
+        cols(f"{block}.conv2.weight", inner)
+        rows(f"{block}.conv2.weight", stream)
+        norm(f"{block}.bn2", stream)
+    cols("layer2.0.conv1.weight", stream)
+    cols("layer2.0.downsample.0.weight", stream)
     return s
 
 
