@@ -493,7 +493,10 @@ def run_batch(root: Path, assignment_path: Path | None = None, *, jobs: int | No
         digest = sha256_text(planner.a_hash + grader.__version__
                              + "".join(digests[f] for f, _ in ordered))
         book.finish_run(graded, skipped, sum(r.error is not None for r in final))
-    index, grades_csv, canvas_csv = write_outputs(final, assignment, out, digest)
+    from grader.similar import class_section      # alike code, checkpoints, logs (issue 14)
+    similar = class_section([f for f in folders if f not in refused], assignment, out)
+    index, grades_csv, canvas_csv = write_outputs(final, assignment, out,
+                                                  sha256_text(digest + similar.digest), similar)
     roster_lines: list[str] = []
     if roster is not None:      # canvas.csv keyed by Canvas' own ids instead
         from grader.roster import write_roster_csv
@@ -504,7 +507,7 @@ def run_batch(root: Path, assignment_path: Path | None = None, *, jobs: int | No
 
 
 def write_outputs(results: list[Result], assignment: Assignment, out: Path,
-                  digest: str) -> tuple[Path, Path, Path]:
+                  digest: str, similar: Any = None) -> tuple[Path, Path, Path]:
     """index.html, grades.csv and canvas.csv; not rewritten when `digest` (of every result)
     is the one they were written from (the unchanged re-run then needs neither matplotlib nor
     pandas)."""
@@ -518,7 +521,7 @@ def write_outputs(results: list[Result], assignment: Assignment, out: Path,
     marker.unlink(missing_ok=True)
     from grader.i18n import use_language
     with use_language(assignment.lang):
-        classpage.write_class_page(results, assignment, out)
+        classpage.write_class_page(results, assignment, out, similar=similar)
     exports.write_grades_csv(results, assignment, paths[1])
     exports.write_canvas_csv(results, assignment, paths[2])
     marker.write_text(digest, encoding="utf-8")

@@ -159,14 +159,17 @@ def histogram_svg(scores: list[float], max_score: float) -> str:
 
 # --- rendering ---------------------------------------------------------------------------------
 
-def render_class_page(results: list[Result], assignment: Assignment) -> str:
+def render_class_page(results: list[Result], assignment: Assignment,
+                      similar: Any = None) -> str:
+    """`similar`: a `grader.similar.SimilarSection` (batch), shown as its own section."""
     from grader.report import environment
     return environment().get_template("class.html.j2").render(
-        summary=class_summary(results, assignment))
+        summary=class_summary(results, assignment), similar=similar)
 
 
-def write_class_page(results: list[Result], assignment: Assignment, out: Path) -> Path:
+def write_class_page(results: list[Result], assignment: Assignment, out: Path,
+                     similar: Any = None) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     path = out / "index.html"
-    path.write_text(render_class_page(results, assignment), encoding="utf-8")
+    path.write_text(render_class_page(results, assignment, similar), encoding="utf-8")
     return path

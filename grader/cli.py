@@ -217,6 +217,26 @@ def log(file: Path, as_json: bool) -> None:
         logs.print_summary(summary)
 
 
+@main.command()
+@click.argument("root", type=click.Path(path_type=Path))
+@assignment_option
+@click.option("--out", type=click.Path(path_type=Path), help="Folder for index.html and a page "
+              "per pair (default: ROOT/.grade/similar).")
+@json_option
+@one_line_errors
+def similar(root: Path, assignment_path: Path | None, out: Path | None, as_json: bool) -> None:
+    """Pairs of students whose code, checkpoints or training logs are alike, with the evidence.
+
+    Example: grade similar submissions/ --assignment assignments/demo
+    """
+    from grader.similar import run_similar
+    outcome = run_similar(root, assignment_path, out)
+    if as_json:
+        print_json(outcome.to_json())
+    else:
+        outcome.show()
+
+
 @main.group()
 def ref() -> None:
     """Compute reference answers for quick questions.
