@@ -213,7 +213,7 @@ class _Recorder:
         rows = [dataclasses.replace(r, params=self._params(self._module(r.path))) for r in self.rows]
         own_params = self._params(self.model)
         root = self.stack[0]
-        if own_params or root.macs:
+        if self.model not in self.called and (own_params or root.macs):
             axis = self.batch_dim
             rows.append(Row(name=f"{type(self.model).__name__}-{len(rows) + 1}", path="",
                             output_shape=_shape(output, self.batch_size, axis),
@@ -247,7 +247,9 @@ def _run(model: nn.Module, inputs: Sequence[Input], extra: Mapping[str, Any], de
     tensors = [_tensor(spec, device, vocab, batch_dim, generator) for spec in inputs]
     args = [t for t, spec in zip(tensors, inputs) if spec.name is None]
     kwargs = {spec.name: t for t, spec in zip(tensors, inputs) if spec.name is not None}
-    hooked = [m for m in model.modules() if m is not model]
+    # a bare layer (no children) is its own only row; a model's rows are its modules'
+    bare = has_formula(model) or not list(model.children())
+    hooked = [m for m in model.modules() if m is not model or bare]
     handles = [m.register_forward_pre_hook(recorder.pre, with_kwargs=True) for m in hooked]
     handles += [m.register_forward_hook(recorder.post, with_kwargs=True) for m in hooked]
     training = {m: m.training for m in model.modules()}
