@@ -19,6 +19,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import math
+import textwrap
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
@@ -333,7 +334,7 @@ def format_table(summary: Summary) -> str:
         f"Params size (MB): {params_mb:.2f}",
         f"Estimated Total Size (MB): {input_mb + outputs_mb + params_mb:.2f}",
         "-" * _RULE,
-        CONVENTION,
+        *textwrap.wrap(CONVENTION, _RULE),
     ]
     if summary.device == "cpu":
         out.append("Shapes from a pass on real zeros on the CPU (the model cannot run on the meta device).")
