@@ -10,6 +10,9 @@ Layers are the dicts of DESIGN.md's "Layer keys":
     relu, dropout shape kept (dropout may say `rate` or `p`)
     flatten       H×W×C -> H·W·C (one int)
     dense         {units, bias=true}; needs a flat input (one int)
+    convtranspose2d {filters, kernel, stride=1, padding=0, output_padding=0, bias=true}
+                  out = (in − 1)·s − 2·p + k + output_padding (PyTorch's ConvTranspose2d)
+    upsample      {scale}: nearest-neighbour, H·scale × W·scale × C
 
 Every layer may also carry a `name`; conv2d and dense may carry an `activation` (no effect on
 shapes or counts). `kernel`, `stride`, `dilation` and numeric `padding` take an int or [h, w].
@@ -28,13 +31,9 @@ Pure Python (ints only, no torch). Every public function returns a `Worked`; a b
 """
 from __future__ import annotations
 
-import dataclasses
-import math
 from dataclasses import dataclass
-from fractions import Fraction
 from typing import Any, Mapping, Sequence
 
-from reference.worked import Worked
 
 Shape = tuple[int, int, int] | int  # (H, W, C), or one int once flat
 
@@ -48,9 +47,13 @@ _ALLOWED_KEYS: dict[str, frozenset[str]] = {
     "dropout": frozenset({"rate", "p"}),
     "flatten": frozenset(),
     "dense": frozenset({"units", "bias", "activation"}),
+    "convtranspose2d": frozenset({"filters", "kernel", "stride", "padding", "output_padding",
+                                  "bias", "activation"}),
+    "upsample": frozenset({"scale"}),
 }
 _REQUIRED_KEYS = {"conv2d": ("filters", "kernel"), "maxpool2d": ("kernel",),
-                  "avgpool2d": ("kernel",), "dense": ("units",)}
+                  "avgpool2d": ("kernel",), "dense": ("units",),
+                  "convtranspose2d": ("filters", "kernel"), "upsample": ("scale",)}
 _POOLS = ("maxpool2d", "avgpool2d")
 _SAME, _VALID = "same", "valid"
 
@@ -78,6 +81,8 @@ class Layer:
     filters: int = 0
     units: int = 0
     bias: bool = True
+    output_padding: tuple[int, int] = (0, 0)
+    scale: tuple[int, int] = (1, 1)
 
     @property
     def label(self) -> str:
@@ -111,7 +116,12 @@ def parse_layer(layer: Mapping[str, Any], index: int = 1) -> Layer:
         fields["padding"] = _padding(layer.get("padding", _VALID if kind == "conv2d" else 0), label)
     if kind == "conv2d":
         fields["dilation"] = _pair(layer.get("dilation", 1), "dilation", label, minimum=1)
+    if kind in ("conv2d", "convtranspose2d"):
         fields["filters"] = _positive(layer["filters"], "filters", label)
+    if kind == "convtranspose2d":
+        fields.update(_transposed(layer, fields, label))
+    if kind == "upsample":
+        fields["scale"] = _pair(layer["scale"], "scale", label, minimum=1)
     if kind in _POOLS:
         fields["ceil_mode"] = _flag(layer.get("ceil_mode", False), "ceil_mode", label)
         padding = fields["padding"]
@@ -123,7 +133,7 @@ def parse_layer(layer: Mapping[str, Any], index: int = 1) -> Layer:
                     raise ValueError(f"{label}: padding {p} is more than half the kernel {k} ({axis})")
     if kind == "dense":
         fields["units"] = _positive(layer["units"], "units", label)
-    if kind in ("conv2d", "dense"):
+    if kind in ("conv2d", "dense", "convtranspose2d"):
         fields["bias"] = _flag(layer.get("bias", True), "bias", label)
     if kind == "dropout":
         for key in ("rate", "p"):
@@ -131,6 +141,19 @@ def parse_layer(layer: Mapping[str, Any], index: int = 1) -> Layer:
             if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate < 1:
                 raise ValueError(f"{label}: {key} {rate!r} is not a probability in [0, 1)")
     return Layer(index=index, type=kind, **fields)
+
+
+def _transposed(layer: Mapping[str, Any], fields: Mapping[str, Any], label: str) -> dict[str, Any]:
+    """Numeric padding only, and output_padding below the stride (torch refuses more)."""
+    if isinstance(fields["padding"], str):
+        if fields["padding"] != _VALID:
+            raise ValueError(f'{label}: padding {fields["padding"]!r} is not an int or [ph, pw]')
+        fields = {**fields, "padding": (0, 0)}
+    extra = _pair(layer.get("output_padding", 0), "output_padding", label, minimum=0)
+    for op, s, axis in zip(extra, fields["stride"], "HW"):
+        if op >= s:
+            raise ValueError(f"{label}: output_padding {op} is not smaller than the stride {s} ({axis})")
+    return {"padding": fields["padding"], "output_padding": extra}
 
 
 def parse_layers(layers: Sequence[Mapping[str, Any]]) -> list[Layer]:

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Mapping, Sequence
 
@@ -11,6 +10,8 @@ from reference.cnn.layers import (
     _POOLS, _SAME, _VALID, NO_FLOOR, POOL_STRIDE_ONE, SAME_FOR_VALID, VALID_FOR_SAME, Layer, Shape,
     _as_answer, _ask, _effective_kernel, _show, parse_input, parse_layer, parse_layers)
 from reference.worked import Worked
+
+CONV_FOR_TRANSPOSED = "the convolution formula used for a transposed convolution"
 
 class _TooLarge(Exception):
     """The window does not fit along one axis; `_output` turns it into a message for the layer."""
@@ -70,6 +71,12 @@ def _output(layer: Layer, shape: Shape) -> tuple[Shape, list[str]]:
     if isinstance(shape, int):
         raise ValueError(f"{layer.label}: input {shape} is flat; {kind} needs an H×W×C input")
     h, w, c = shape
+    if kind == "upsample":
+        out = (h * layer.scale[0], w * layer.scale[1], c)
+        return out, [f"upsample ×{_show(layer.scale)}: {h}·{layer.scale[0]} × {w}·{layer.scale[1]}"
+                     f" × {c} = {_show(out)}"]
+    if kind == "convtranspose2d":
+        return _transposed_output(layer, shape)
     if kind == "globalavgpool":
         return (1, 1, c), [f"global average pool: {h}×{w}×{c} → 1×1×{c}"]
     lines = []
@@ -95,6 +102,25 @@ def _output(layer: Layer, shape: Shape) -> tuple[Shape, list[str]]:
     out = (out_h, out_w, out_c)
     lines.append(f"output: {_show(out)}")
     return out, lines
+
+
+def _transposed_dim(layer: Layer, n: int, axis: int) -> tuple[int, str]:
+    s, p, k, op = layer.stride[axis], layer.padding[axis], layer.kernel[axis], layer.output_padding[axis]
+    out = (n - 1) * s - 2 * p + k + op
+    line = f"({n} − 1)·{s} − 2·{p} + {k}" + (f" + {op}" if op else "") + f" = {out}"
+    return out, line
+
+
+def _transposed_output(layer: Layer, shape: tuple[int, int, int]) -> tuple[Shape, list[str]]:
+    """PyTorch's ConvTranspose2d: out = (in − 1)·s − 2·p + k + output_padding."""
+    (out_h, line_h), (out_w, line_w) = (_transposed_dim(layer, shape[a], a) for a in (0, 1))
+    if min(out_h, out_w) < 1:
+        raise ValueError(f"{layer.label}: padding {_show(layer.padding)} leaves no output for the "
+                         f"{shape[0]}×{shape[1]} input")
+    same = shape[0] == shape[1] and _square(layer) and layer.output_padding[0] == layer.output_padding[1]
+    lines = [f"H = W: {line_h}"] if same else [f"H: {line_h}", f"W: {line_w}"]
+    out = (out_h, out_w, layer.filters)
+    return out, [*lines, f"C: {layer.filters} filters → {layer.filters}", f"output: {_show(out)}"]
 
 
 def _square(layer: Layer) -> bool:
@@ -124,6 +150,11 @@ def _unfloored(layer: Layer, shape: tuple[int, int, int]) -> list[int | float]:
 
 def _layer_mistakes(layer: Layer, shape: Shape, answer: Shape) -> dict[str, Any]:
     """What the classic slips give for this one layer, keeping only those that change the answer."""
+    if layer.type == "convtranspose2d" and not isinstance(shape, int):
+        conv = dataclasses.replace(layer, type="conv2d", output_padding=(0, 0))
+        return _differing({CONV_FOR_TRANSPOSED: _try_output(conv, shape),
+                           "output_padding left out": _try_output(
+                               dataclasses.replace(layer, output_padding=(0, 0)), shape)}, answer)
     if layer.type not in ("conv2d", *_POOLS) or isinstance(shape, int):
         if layer.type == "flatten" and not isinstance(shape, int):
             return _differing({"channels left out of the flatten (H·W)": shape[0] * shape[1]}, answer)

@@ -24,7 +24,7 @@ class _Count:
 
 
 def _count(layer: Layer, shape: Shape) -> _Count:
-    if layer.type == "conv2d":
+    if layer.type in ("conv2d", "convtranspose2d"):
         kh, kw = layer.kernel
         c_in, f = shape[2], layer.filters
         weights = kh * kw * c_in * f
