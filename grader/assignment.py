@@ -13,6 +13,8 @@ FEEDBACK_LEVELS = ("format", "correctness", "answers")
 QUESTION_KINDS = (
     "cnn.shapes", "cnn.flatten", "cnn.params", "model.summary", "attention.sdpa",
     "attention.multihead", "attention.grad", "rnn.unroll", "rnn.bptt",
+    "cnn.receptive_field", "cnn.macs", "rnn.params", "transformer.params", "attention.positional",
+    "mlp.backprop", "loss.cross_entropy", "optim.step",
     "value", "expression", "choice", "manual",
 )
 CLAIM_TASKS = ("classification", "language-model")

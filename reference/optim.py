@@ -114,13 +114,16 @@ def _run(s: Settings, theta: np.ndarray, grads: list[np.ndarray]) -> tuple[np.nd
         elif s.weight_decay:
             g = g + s.weight_decay * theta
         if s.name == "sgd":
+            line = f"step {t}: g = {_show(g)}"
             if s.momentum:
                 damp = (1 - s.momentum) if s.average_momentum else (1 - s.dampening)
                 buf = g.copy() if buf is None and not s.average_momentum else (
                     (s.momentum * (buf if buf is not None else 0)) + damp * g)
+                line += f", b = {_show(buf)}" + (" (b = g at the first step)" if t == 1 else
+                                                 f" ({s.momentum}·b + {damp:g}·g)")
                 g = g + s.momentum * buf if s.nesterov else buf
             theta = theta + sign * s.lr * g
-            lines.append(f"step {t}: θ = θ − {s.lr}·{_show(g)} = {_show(theta)}")
+            lines.append(f"{line}, θ = θ − {s.lr}·{_show(g)} = {_show(theta)}")
             continue
         b1, b2 = s.betas
         m = b1 * m + (1 - b1) * g

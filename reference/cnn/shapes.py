@@ -73,8 +73,9 @@ def _output(layer: Layer, shape: Shape) -> tuple[Shape, list[str]]:
     h, w, c = shape
     if kind == "upsample":
         out = (h * layer.scale[0], w * layer.scale[1], c)
-        return out, [f"upsample ×{_show(layer.scale)}: {h}·{layer.scale[0]} × {w}·{layer.scale[1]}"
-                     f" × {c} = {_show(out)}"]
+        sh, sw = layer.scale
+        factor = f"×{sh}" if sh == sw else f"×{sh} (H), ×{sw} (W)"
+        return out, [f"upsample {factor}: {h}·{sh} × {w}·{sw} × {c} = {_show(out)}"]
     if kind == "convtranspose2d":
         return _transposed_output(layer, shape)
     if kind == "globalavgpool":
