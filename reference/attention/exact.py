@@ -1,5 +1,6 @@
 """Exact numbers for attention (reading "√2/2", showing results), and the conventions every
 attention module follows.
+
 Conventions, as in "Attention Is All You Need" (Vaswani et al., 2017):
 
 - Tokens are ROW vectors. Q is n_q×d_k, K is n_k×d_k, V is n_k×d_v, and
