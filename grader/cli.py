@@ -214,9 +214,12 @@ def ref_shapes(input_shape: str | None, layers: tuple[str, ...], stack_file: Pat
     if as_json:
         print_json(rows)
         return
+    click.echo(f"{'#':>3}  {'layer':<15} {'output (H×W×C)':<16} {'params':>12} {'MACs':>14} "
+               f"{'RF/jump':>9}   step")
     for row in rows:
-        click.echo(f"{row['index']:>3}  {row['type']:<14} {row['output']!s:<16} "
-                   f"{row['params']:>12,}   {row['step']}")
+        field = "" if row["rf"] is None else f"{row['rf']:g}/{row['jump']:g}"
+        click.echo(f"{row['index']:>3}  {row['type']:<15} {row['output']!s:<16} "
+                   f"{row['params']:>12,} {row['macs']:>14,} {field:>9}   {row['step']}")
 
 
 @ref.command("summary")

@@ -175,14 +175,26 @@ def parse_kwargs(items: tuple[str, ...], option: str = "--kwarg") -> dict[str, A
 
 
 def stack_table(shape: list[int], layers: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One row per layer: output shape, parameters, and the step that gives the shape."""
+    """One row per layer: output shape (H×W×C), parameters, MACs, receptive field and jump
+    (None once flat), and the step that gives the shape."""
     from reference import cnn
+    fields: list[Any] = [None] * len(layers)
+    spatial = [i for i, layer in enumerate(layers, start=1)
+               if str(layer.get("type", "")).lower() not in ("flatten", "dense", "globalavgpool")]
+    cut = next((i for i in range(1, len(layers) + 1) if i not in spatial), len(layers) + 1)
+    asked = [i for i in spatial if i < cut]
+    if asked:
+        for i, (rf, jump) in zip(asked, cnn.receptive_field(shape, layers, ask=asked).answer):
+            fields[i - 1] = (rf, jump)
     rows = []
     prev: Any = shape
     for i, (worked, layer) in enumerate(zip(cnn.propagate(shape, layers), layers), start=1):
         params = cnn.layer_params(prev, layer, i).answer
         rows.append({"index": i, "type": layer.get("type", "?"), "output": worked.answer,
-                     "params": params, "step": worked.steps[-1] if worked.steps else ""})
+                     "params": params, "macs": cnn.macs(shape, layers, layer=i).answer,
+                     "rf": fields[i - 1][0] if fields[i - 1] else None,
+                     "jump": fields[i - 1][1] if fields[i - 1] else None,
+                     "step": worked.steps[-1] if worked.steps else ""})
         prev = worked.answer
     return rows
 
@@ -199,13 +211,19 @@ def summarise(model: str, input_texts: tuple[str, ...], kw_texts: tuple[str, ...
     if not model.split(":")[0].endswith(".py"):
         if kw_inputs or forward_kwargs or len(inputs) > 1 or dtype or any(d for _, d in inputs):
             raise ModelSpecError(f"{model}: a zoo model takes one image input (C,H,W)")
+        if model.lower().strip() not in models.NAMES and not model.lower().endswith("_cifar_bn"):
+            raise ModelSpecError(f"{model}: not a zoo model ({', '.join(models.NAMES)}) "
+                                 "nor FILE.py[:NAME]")
         shape = inputs[0][0] if inputs else default_input(model)
         if len(shape) != 3:
             raise ModelSpecError(f"{where}: a zoo model takes one image input of 3 sizes (C,H,W)")
         try:
             return models.zoo_summary(model, shape, kwargs)
         except (ValueError, TypeError) as e:
-            raise ModelSpecError(f"{model}: {str(e).splitlines()[0]}") from None
+            text = str(e).splitlines()[0]
+            if isinstance(e, TypeError):  # raised inside torch by a wrong-typed option
+                text = f"building it with {kwargs} failed: {text}"
+            raise ModelSpecError(text if text.startswith(model.lower()) else f"{model}: {text}") from None
     if not inputs and not kw_inputs:
         raise ModelSpecError(f"{model}: give --input (C,H,W for images, T for token ids)")
     module = load_model_file(model, kwargs)
