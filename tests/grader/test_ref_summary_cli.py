@@ -126,3 +126,16 @@ def test_lenet5_at_28_by_28() -> None:
     code, out, err = ref("summary", "lenet5", "--input", "1,28,28")
     assert code == 0, err
     assert "Linear-7                  [-1, 120]          30,840" in out
+
+
+def test_ref_shapes_rows_carry_macs_and_receptive_fields() -> None:
+    import json
+    code, out, err = ref("shapes", "--input", "32x32x3", "--json",
+                         "--layer", "conv2d filters=32 kernel=3 padding=same",
+                         "--layer", "maxpool2d kernel=2",
+                         "--layer", "convtranspose2d filters=8 kernel=2 stride=2",
+                         "--layer", "flatten")
+    assert code == 0, err
+    rows = json.loads(out)
+    assert [(r["macs"], r["rf"], r["jump"]) for r in rows] == [
+        (3 * 3 * 3 * 32 * 32 * 32, 3, 1), (0, 4, 2), (262_144, 4, 1), (0, None, None)]
