@@ -155,3 +155,25 @@ def test_table_footer_states_the_convention_and_flops() -> None:
     text = format_table(summary(nn.Linear(4, 3), (4,)))
     assert "Total FLOPs (2·MACs): 24 (0.00 G)" in text
     assert " ".join(text.splitlines()[-3:]) == CONVENTION
+
+
+class FunctionalOps(nn.Module):
+    """F.conv2d, F.linear and einsum with the model's own Parameters (no layer modules)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.kernel = nn.Parameter(torch.randn(8, 3, 3, 3))
+        self.proj = nn.Parameter(torch.randn(16, 8))
+        self.mix = nn.Parameter(torch.randn(16, 4))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = F.conv2d(x, self.kernel, padding=1).mean(dim=(2, 3))  # (N, 8)
+        h = F.linear(h, self.proj)                                  # (N, 16)
+        return torch.einsum("nd,dk->nk", h, self.mix)               # (N, 4)
+
+
+def test_functional_conv_linear_and_einsum_match_fvcore() -> None:
+    s = summary(FunctionalOps(), (3, 8, 8))
+    by_hand = 3 * 3 * 3 * 8 * 8 * 8 + 8 * 16 + 16 * 4
+    assert s.total_macs == fvcore_macs(FunctionalOps(), (3, 8, 8)) == by_hand
+    assert [(r.name, r.params) for r in s.rows] == [("FunctionalOps-1", 8 * 27 + 16 * 8 + 16 * 4)]
