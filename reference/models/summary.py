@@ -184,7 +184,6 @@ class _Recorder:
         self.rows: list[Row] = []
         self.called: set[nn.Module] = set()
         self.stack: list[_Frame] = [_Frame(model, "")]
-        self.failed: _Frame | None = None
 
     def pre(self, module: nn.Module, args: tuple, kwargs: dict) -> None:
         self.stack.append(_Frame(module, _shapes_of([*args, *kwargs.values()])))
@@ -233,8 +232,9 @@ class _Recorder:
                 total += self._params(child)
         return total
 
-    def where(self, error: BaseException) -> str:
-        frame = self.failed or self.stack[-1]
+    def where(self) -> str:
+        """The innermost module still running: the one whose forward raised."""
+        frame = self.stack[-1]
         if frame.module is self.model:
             return f"forward of {type(self.model).__name__}"
         path = self.paths.get(frame.module, "?")
@@ -261,7 +261,7 @@ def _run(model: nn.Module, inputs: Sequence[Input], extra: Mapping[str, Any], de
         with torch.no_grad(), OpCounter(recorder.on_op):
             output = model(*args, **kwargs, **extra)
     except Exception as error:  # noqa: BLE001 - anything a model's forward raises is reported
-        raise SummaryError(f"{recorder.where(error)}: {type(error).__name__}: "
+        raise SummaryError(f"{recorder.where()}: {type(error).__name__}: "
                            f"{(str(error).strip() or 'failed').splitlines()[0]}") from error
     finally:
         for handle in handles:
