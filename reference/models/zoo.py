@@ -9,7 +9,8 @@
   bottleneck), same attribute names (conv1, bn1, layer1..4, downsample, fc), so state_dicts line up.
   MACs follow from that choice: resnet50 at 224×224 is 4.09 G multiply-accumulates, the number
   torchvision publishes (as "GFLOPS"). The ResNet paper's 3.8·10⁹ is v1, whose bottleneck strides
-  in the first 1×1 conv, so the first 3×3 conv of stages 2-4 runs at a quarter of the positions.
+  in the first 1×1 conv, so the first 3×3 conv of stages 2-4 runs at a quarter of the positions
+  (moving the stride there gives 3.86 G here; tests/reference/test_macs.py checks both).
   We keep v1.5 because it is the network students load weights into and train; resnet18/34 have
   no bottleneck and agree with the paper (1.8 and 3.6 G).
 - `_cifar` variants (10 classes by default), the kuangliu/pytorch-cifar convention: ResNets with a

@@ -177,3 +177,16 @@ def test_functional_conv_linear_and_einsum_match_fvcore() -> None:
     by_hand = 3 * 3 * 3 * 8 * 8 * 8 + 8 * 16 + 16 * 4
     assert s.total_macs == fvcore_macs(FunctionalOps(), (3, 8, 8)) == by_hand
     assert [(r.name, r.params) for r in s.rows] == [("FunctionalOps-1", 8 * 27 + 16 * 8 + 16 * 4)]
+
+
+def test_resnet50_is_torchvision_v1_5_and_v1_gives_the_papers_number() -> None:
+    """4.09 G for torchvision's v1.5 (stride on the 3×3 conv); moving the stride back to the
+    first 1×1 conv (the paper's v1) gives 3.86 G, the paper's "3.8 × 10⁹"."""
+    from reference.models import Bottleneck, build
+    with torch.device("meta"):
+        net = build("resnet50")
+    assert round(summary(net, (3, 224, 224)).total_macs / 1e9, 2) == 4.09
+    for block in net.modules():
+        if isinstance(block, Bottleneck) and block.stride == 2:
+            block.conv1.stride, block.conv2.stride = (2, 2), (1, 1)
+    assert round(summary(net, (3, 224, 224)).total_macs / 1e9, 2) == 3.86
