@@ -238,7 +238,8 @@ class _Recorder:
         if frame.module is self.model:
             return f"forward of {type(self.model).__name__}"
         path = self.paths.get(frame.module, "?")
-        return f"layer {path} ({type(frame.module).__name__}) given {frame.inputs}"
+        return (f"layer {path} ({type(frame.module).__name__}) given {frame.inputs} "
+                f"(the dry run's batch of {DUMMY_BATCH} included)")
 
 
 def _run(model: nn.Module, inputs: Sequence[Input], extra: Mapping[str, Any], device: str,

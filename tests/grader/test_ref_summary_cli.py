@@ -80,7 +80,8 @@ NET = ("class Net(nn.Module):\n    def __init__(self):\n        super().__init__
 
 @pytest.mark.parametrize("forward,expected", [
     ("return self.fc1(x)",
-     "net.py on input 400 (C,H,W for images, batch left out): layer fc1 (Linear) given [2, 400]: "
+     "net.py on input 400 (C,H,W for images, batch left out): layer fc1 (Linear) given [2, 400] "
+     "(the dry run's batch of 2 included): "
      "RuntimeError: mat1 and mat2 shapes cannot be multiplied (2x400 and 320x50)"),
     ("raise TypeError('expects a dict')",
      "net.py on input 400 (C,H,W for images, batch left out): forward of Net: TypeError: expects a dict"),
