@@ -80,6 +80,7 @@ class Summary:
     batch_size: int = -1
     inputs: tuple[Input, ...] = field(default=())
     device: str = "meta"  # where the pass ran: "meta", or "cpu" after the fallback
+    notes: tuple[str, ...] = ()
 
     @property
     def total_flops(self) -> int:
@@ -301,10 +302,23 @@ def summary(model: nn.Module, input_size: Sequence[Any], *, batch_size: int = -1
     macs = sum(r.macs for r in rows) // DUMMY_BATCH  # per sample
     rows = [dataclasses.replace(r, macs=r.macs // DUMMY_BATCH) for r in rows]
     positional = [spec.shape for spec in inputs if spec.name is None]
-    return Summary(rows=tuple(rows), total_params=total, trainable_params=trainable,
+    return Summary(notes=tuple(_seq_first_notes(model, batch_dim)), rows=tuple(rows), total_params=total, trainable_params=trainable,
                    non_trainable_params=total - trainable, total_macs=macs,
                    input_size=positional[0] if len(positional) == 1 else tuple(positional),
                    batch_size=batch_size, inputs=tuple(inputs), device=device)
+
+
+def _seq_first_notes(model: nn.Module, batch_dim: int) -> list[str]:
+    """Seq-first layers given batch-first inputs read the dummy batch as time: say so."""
+    if batch_dim != 0:
+        return []
+    paths = [path or type(model).__name__ for path, m in model.named_modules()
+             if isinstance(m, (nn.RNNBase, nn.MultiheadAttention)) and not m.batch_first]
+    if not paths:
+        return []
+    return [f"Note: {', '.join(paths[:3])} {'is' if len(paths) == 1 else 'are'} seq-first "
+            "(batch_first=False); if the inputs are (T, N), put the batch at dimension 1 "
+            "(batch_dim=1, --batch-dim 1)."]
 
 
 # ---------------------------------------------------------------- shown
@@ -337,6 +351,7 @@ def format_table(summary: Summary) -> str:
         "-" * _RULE,
         *textwrap.wrap(CONVENTION, _RULE),
     ]
+    out += [line for note in summary.notes for line in textwrap.wrap(note, _RULE)]
     if summary.device == "cpu":
         out.append("Shapes from a pass on real zeros on the CPU (the model cannot run on the meta device).")
     return "\n".join(out)

@@ -140,3 +140,11 @@ def test_ref_shapes_rows_carry_macs_and_receptive_fields() -> None:
     rows = json.loads(out)
     assert [(r["macs"], r["rf"], r["jump"]) for r in rows] == [
         (3 * 3 * 3 * 32 * 32 * 32, 3, 1), (0, 4, 2), (262_144, 4, 1), (0, None, None)]
+
+
+def test_seq_first_layers_fed_batch_first_get_a_note() -> None:
+    _, out, _ = ref("summary", f"{MODELS}:LSTMNet", "--input", "100", "--dtype", "long")
+    assert "Note: encoder is seq-first (batch_first=False); if the inputs are (T, N)" in out
+    _, out, _ = ref("summary", f"{MODELS}:LSTMNet", "--input", "100", "--dtype", "long",
+                    "--batch-dim", "1")
+    assert "Note:" not in out
