@@ -203,29 +203,17 @@ def summarise(model: str, input_texts: tuple[str, ...], kw_texts: tuple[str, ...
               dtype: str | None, vocab: int | None, batch_dim: int,
               forward_kwargs: dict[str, Any], kwargs: dict[str, Any]) -> Any:
     """`grade ref summary`: the summary of a zoo model or of a model file, errors as one line."""
-    from reference import models
     inputs = [parse_model_input(text) for text in input_texts]
     kw_inputs = parse_kw_inputs(kw_texts)
-    shown = " ".join([*(text for text in input_texts), *kw_texts]) or "(default)"
+    shown = " ".join([*input_texts, *kw_texts]) or "(default)"
     where = f"{model} on input {shown} ({MODEL_CHW} for images, batch left out)"
     if not model.split(":")[0].endswith(".py"):
         if kw_inputs or forward_kwargs or len(inputs) > 1 or dtype or any(d for _, d in inputs):
             raise ModelSpecError(f"{model}: a zoo model takes one image input (C,H,W)")
-        if model.lower().strip() not in models.NAMES and not model.lower().endswith("_cifar_bn"):
-            raise ModelSpecError(f"{model}: not a zoo model ({', '.join(models.NAMES)}) "
-                                 "nor FILE.py[:NAME]")
-        shape = inputs[0][0] if inputs else default_input(model)
-        if len(shape) != 3:
-            raise ModelSpecError(f"{where}: a zoo model takes one image input of 3 sizes (C,H,W)")
-        try:
-            return models.zoo_summary(model, shape, kwargs)
-        except (ValueError, TypeError) as e:
-            text = str(e).splitlines()[0]
-            if isinstance(e, TypeError):  # raised inside torch by a wrong-typed option
-                text = f"building it with {kwargs} failed: {text}"
-            raise ModelSpecError(text if text.startswith(model.lower()) else f"{model}: {text}") from None
+        return _zoo_summary(model, inputs[0][0] if inputs else None, kwargs, where)
     if not inputs and not kw_inputs:
         raise ModelSpecError(f"{model}: give --input (C,H,W for images, T for token ids)")
+    from reference import models
     module = load_model_file(model, kwargs)
     import torch.nn as nn
     if not isinstance(module, nn.Module):
@@ -237,6 +225,24 @@ def summarise(model: str, input_texts: tuple[str, ...], kw_texts: tuple[str, ...
                               extra=forward_kwargs, vocab=vocab, batch_dim=batch_dim)
     except models.SummaryError as e:
         raise ModelSpecError(f"{where}: {str(e).splitlines()[0]}") from None
+
+
+def _zoo_summary(model: str, shape: list[int] | None, kwargs: dict[str, Any], where: str) -> Any:
+    """A zoo model at one C,H,W input (its usual size by default)."""
+    from reference import models
+    if model.lower().strip() not in models.NAMES and not model.lower().endswith("_cifar_bn"):
+        raise ModelSpecError(f"{model}: not a zoo model ({', '.join(models.NAMES)}) "
+                             "nor FILE.py[:NAME]")
+    shape = shape or default_input(model)
+    if len(shape) != 3:
+        raise ModelSpecError(f"{where}: a zoo model takes one image input of 3 sizes (C,H,W)")
+    try:
+        return models.zoo_summary(model, shape, kwargs)
+    except (ValueError, TypeError) as e:
+        text = str(e).splitlines()[0]
+        if isinstance(e, TypeError):  # raised inside torch by a wrong-typed option
+            text = f"building it with {kwargs} failed: {text}"
+        raise ModelSpecError(text if text.startswith(model.lower()) else f"{model}: {text}") from None
 
 
 def default_input(model: str) -> list[int]:
