@@ -129,9 +129,10 @@ def _cnn_params(q: Question) -> tuple[Worked, Form]:
 def _model_summary(q: Question) -> tuple[Worked, Form]:
     from reference import models
     ask = _p(q, "ask", "total_params")
-    form = {"total_params": Form.INT, "table": Form.TABLE, "shapes": Form.SHAPES}.get(ask)
+    form = {"total_params": Form.INT, "table": Form.TABLE, "shapes": Form.SHAPES,
+            "total_macs": Form.INT}.get(ask)
     if form is None:
-        raise ValueError(f"ask = {ask!r} is not one of total_params, table, shapes")
+        raise ValueError(f"ask = {ask!r} is not one of total_params, table, shapes, total_macs")
     worked = models.model_summary(_p(q, "model"), _p(q, "input"), ask=ask,
                                   kwargs=_p(q, "kwargs", None))
     return worked, form

@@ -32,7 +32,8 @@ def zoo_summary(name: str, input: Sequence[int], kwargs: Mapping[str, Any] | Non
         raise ValueError(f"{key} cannot take input {','.join(map(str, input))} (C,H,W): {error}") from None
 
 
-ASKS = ("total_params", "table", "shapes")
+ASKS = ("total_params", "table", "shapes", "total_macs")
+FLOPS_FOR_MACS = "FLOPs (2·MACs) given for MACs"
 WRONG_CLASSES = "counted with the wrong number of classes"
 NO_BN = "batchnorm parameters left out"
 NO_BIAS = "biases left out"
@@ -42,6 +43,8 @@ CIFAR_FOR_IMAGENET = "the CIFAR variant instead of the ImageNet one"
 
 
 def _answer(s: Summary, ask: str) -> Any:
+    if ask == "total_macs":
+        return s.total_macs
     if ask == "total_params":
         return s.total_params
     if ask == "shapes":
@@ -59,7 +62,7 @@ def _without(model: nn.Module, s: Summary, ask: str, dropped: Callable[[nn.Modul
         return s.total_params - sum(gone.values())
     if ask == "table":
         return [[r.name, r.output_shape, r.params - gone.get(r.path, 0)] for r in s.rows]
-    return None  # shapes do not depend on which parameters are counted
+    return None  # shapes and MACs do not depend on which parameters are counted
 
 
 def _stage_steps(model: nn.Module, s: Summary) -> list[str]:
@@ -75,7 +78,8 @@ def _stage_steps(model: nn.Module, s: Summary) -> list[str]:
 
 def model_summary(model: str, input: Sequence[int], ask: str = "total_params",
                   kwargs: Mapping[str, Any] | None = None) -> Worked:
-    """Question kind `model.summary`: a zoo model's total parameters, table rows or output shapes.
+    """Question kind `model.summary`: a zoo model's total parameters, table rows, output shapes,
+    or MACs per image (`total_macs`, the convention of `reference.models.macs`).
 
     `input` is [C, H, W]; `kwargs` go to `build` (num_classes, in_channels, ...). For lenet5 the
     input's channels and size are used unless `kwargs` say otherwise; other models take
@@ -118,6 +122,8 @@ def model_summary(model: str, input: Sequence[int], ask: str = "total_params",
             continue
     found[NO_BN] = _without(net, s, ask, lambda m, n: isinstance(m, nn.modules.batchnorm._BatchNorm))
     found[NO_BIAS] = _without(net, s, ask, lambda m, n: n == "bias")
+    if ask == "total_macs":
+        found[FLOPS_FOR_MACS] = 2 * s.total_macs
     if ask == "total_params":
         buffers = sum(m.running_mean.numel() + m.running_var.numel() for m in net.modules()
                       if isinstance(m, nn.modules.batchnorm._BatchNorm))

@@ -190,3 +190,11 @@ def test_resnet50_is_torchvision_v1_5_and_v1_gives_the_papers_number() -> None:
         if isinstance(block, Bottleneck) and block.stride == 2:
             block.conv1.stride, block.conv2.stride = (2, 2), (1, 1)
     assert round(summary(net, (3, 224, 224)).total_macs / 1e9, 2) == 3.86
+
+
+def test_model_summary_question_asks_macs() -> None:
+    from reference.models import model_summary, zoo_summary
+    worked = model_summary("resnet18_cifar", [3, 32, 32], ask="total_macs")
+    assert worked.answer == zoo_summary("resnet18_cifar", [3, 32, 32]).total_macs == 555_422_720
+    assert worked.mistakes["FLOPs (2·MACs) given for MACs"] == 2 * 555_422_720
+    assert "the ImageNet variant instead of the CIFAR one" in worked.mistakes
