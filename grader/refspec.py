@@ -258,4 +258,5 @@ def summary_json(summary: Any) -> dict[str, Any]:
                      for r in summary.rows],
             "total_params": summary.total_params, "trainable_params": summary.trainable_params,
             "non_trainable_params": summary.non_trainable_params,
-            "total_macs": summary.total_macs}
+            "total_macs": summary.total_macs, "total_flops": summary.total_flops,
+            "device": summary.device, "notes": list(summary.notes)}

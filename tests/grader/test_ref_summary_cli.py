@@ -47,8 +47,11 @@ def test_lstm_hidden_state_rows_show_layers_and_batch(tmp_path: Path) -> None:
                        "--kwarg", "num_layers=3", "--json")
     assert code == 0
     import json
-    lstm = json.loads(out)["rows"][1]
+    data = json.loads(out)
+    lstm = data["rows"][1]
     assert lstm["output_shape"] == [[35, -1, 512], [[3, -1, 512], [3, -1, 512]]]
+    assert data["total_flops"] == 2 * data["total_macs"] == 2 * sum(r["macs"] for r in data["rows"])
+    assert data["device"] == "meta" and data["notes"] == []
 
 
 def write(tmp_path: Path, body: str) -> str:
