@@ -52,8 +52,10 @@ def make_data(root: Path, n: int) -> tuple[np.ndarray, np.ndarray]:
 def make_student(folder: Path, model: torch.nn.Module) -> None:
     """A submission whose model.py imports a copy of the reference zoo, as a student's helpers."""
     (folder / "reference").mkdir(parents=True)
-    for name in ("__init__.py", "models.py", "worked.py"):
+    for name in ("__init__.py", "worked.py"):
         shutil.copyfile(ROOT / "reference" / name, folder / "reference" / name)
+    shutil.copytree(ROOT / "reference" / "models", folder / "reference" / "models",
+                    ignore=shutil.ignore_patterns("__pycache__"))
     (folder / "model.py").write_text(STUDENT_MODEL)
     torch.save({"model_state_dict": model.state_dict(), "best_acc": 10.0}, folder / "best.pth")
 

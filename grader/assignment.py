@@ -14,6 +14,8 @@ LANGUAGES = ("en", "zh")
 QUESTION_KINDS = (
     "cnn.shapes", "cnn.flatten", "cnn.params", "model.summary", "attention.sdpa",
     "attention.multihead", "attention.grad", "rnn.unroll", "rnn.bptt",
+    "cnn.receptive_field", "cnn.macs", "rnn.params", "transformer.params", "attention.positional",
+    "mlp.backprop", "loss.cross_entropy", "optim.step",
     "value", "expression", "choice", "manual",
 )
 CLAIM_TASKS = ("classification", "language-model")

@@ -272,7 +272,7 @@ def ref_shapes(input_shape: str | None, layers: tuple[str, ...], stack_file: Pat
     from grader import refspec
     file_input, stack = refspec.read_stack(stack_file) if stack_file else (None, [])
     stack += [refspec.parse_layer(text) for text in layers]
-    shape = refspec.parse_shape(input_shape) if input_shape else file_input
+    shape = refspec.parse_shape(input_shape, refspec.IMAGE_HWC) if input_shape else file_input
     if shape is None or not stack:
         raise GradeError("give --input and at least one --layer (or --file)")
     try:
@@ -282,47 +282,53 @@ def ref_shapes(input_shape: str | None, layers: tuple[str, ...], stack_file: Pat
     if as_json:
         print_json(rows)
         return
+    click.echo(f"{'#':>3}  {'layer':<15} {'output (H×W×C)':<16} {'params':>12} {'MACs':>14} "
+               f"{'RF/jump':>9}   step")
     for row in rows:
-        click.echo(f"{row['index']:>3}  {row['type']:<14} {row['output']!s:<16} "
-                   f"{row['params']:>12,}   {row['step']}")
+        field = "" if row["rf"] is None else f"{row['rf']:g}/{row['jump']:g}"
+        click.echo(f"{row['index']:>3}  {row['type']:<15} {row['output']!s:<16} "
+                   f"{row['params']:>12,} {row['macs']:>14,} {field:>9}   {row['step']}")
 
 
 @ref.command("summary")
 @click.argument("model")
-@click.option("--input", "input_shape", default=None, help="Input as C,H,W (default: the "
-              "model's usual size, 3,224,224 or 3,32,32 for _cifar).")
+@click.option("--input", "input_shapes", multiple=True, help="One model input without the batch, "
+              "C,H,W for images (T for token ids), optionally :DTYPE (35:long); repeat for several "
+              "inputs. Default: the zoo model's usual size.")
+@click.option("--kw-input", "kw_inputs", multiple=True,
+              help="A keyword tensor input, NAME=SHAPE[:DTYPE] (e.g. mask=35:bool); repeatable.")
+@click.option("--dtype", default=None, help="dtype of every input without its own: float "
+              "(default), long (token ids), int, bool, half, double.")
+@click.option("--vocab", type=click.IntRange(min=1), default=None,
+              help="Token ids are drawn from [0, VOCAB) when the model must run on real tensors.")
+@click.option("--batch-dim", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Where the batch goes in each input (1 for seq-first RNN models).")
+@click.option("--forward-kwarg", "forward_kwargs", multiple=True,
+              help="key=value passed to forward as a plain value (e.g. scalar=5); repeatable.")
 @click.option("--num-classes", type=int, default=None, help="Classes of the final layer.")
 @click.option("--kwarg", "kwargs", multiple=True, help="key=value for the model; repeatable.")
 @json_option
 @one_line_errors
-def ref_summary(model: str, input_shape: str | None, num_classes: int | None,
+def ref_summary(model: str, input_shapes: tuple[str, ...], kw_inputs: tuple[str, ...],
+                dtype: str | None, vocab: int | None, batch_dim: int,
+                forward_kwargs: tuple[str, ...], num_classes: int | None,
                 kwargs: tuple[str, ...], as_json: bool) -> None:
-    """torchsummary-style table of a zoo model, or of a model in your own .py file.
+    """torchsummary-style table (shapes, parameters, MACs) of a zoo model or of your own model.
 
     MODEL is a zoo name (lenet5, vgg11..19[_bn], resnet18/34/50[_cifar]) or FILE.py[:NAME].
 
     Example: grade ref summary resnet18_cifar --num-classes 10
     """
     from grader import refspec
-    from reference import models
     extra = refspec.parse_kwargs(kwargs)
     if num_classes is not None:
         extra["num_classes"] = num_classes
-    if model.split(":")[0].endswith(".py"):
-        module = refspec.load_model_file(model, extra)
-    else:
-        try:
-            module = models.build(model, **extra)
-        except (ValueError, TypeError) as e:
-            raise GradeError(f"{model}: {e}") from None
-    size = refspec.parse_shape(input_shape) if input_shape else refspec.default_input(model)
-    try:
-        summary = models.summary(module, size)
-    except (RuntimeError, ValueError) as e:
-        raise GradeError(f"{model} on input {size}: {str(e).splitlines()[0]}") from None
+    summary = refspec.summarise(model, input_shapes, kw_inputs, dtype, vocab, batch_dim,
+                                refspec.parse_kwargs(forward_kwargs, "--forward-kwarg"), extra)
     if as_json:
         print_json(refspec.summary_json(summary))
     else:
+        from reference import models
         click.echo(models.format_table(summary))
 
 

@@ -131,9 +131,10 @@ def _cnn_params(q: Question) -> tuple[Worked, Form]:
 def _model_summary(q: Question) -> tuple[Worked, Form]:
     from reference import models
     ask = _p(q, "ask", "total_params")
-    form = {"total_params": Form.INT, "table": Form.TABLE, "shapes": Form.SHAPES}.get(ask)
+    form = {"total_params": Form.INT, "table": Form.TABLE, "shapes": Form.SHAPES,
+            "total_macs": Form.INT}.get(ask)
     if form is None:
-        raise ValueError(f"ask = {ask!r} is not one of total_params, table, shapes")
+        raise ValueError(f"ask = {ask!r} is not one of total_params, table, shapes, total_macs")
     worked = models.model_summary(_p(q, "model"), _p(q, "input"), ask=ask,
                                   kwargs=_p(q, "kwargs", None))
     return worked, form
@@ -178,6 +179,62 @@ def _rnn_bptt(q: Question) -> tuple[Worked, Form]:
     return worked, form
 
 
+def _receptive_field(q: Question) -> tuple[Worked, Form]:
+    from reference import cnn
+    jump = _p(q, "jump", True)
+    worked = cnn.receptive_field(_p(q, "input"), _p(q, "layers"), _p(q, "ask", None), jump=jump,
+                                 axis=_p(q, "axis", "H"))
+    return worked, Form.MATRIX
+
+
+def _cnn_macs(q: Question) -> tuple[Worked, Form]:
+    from reference import cnn
+    return cnn.macs(_p(q, "input"), _p(q, "layers"), _p(q, "layer", "total")), Form.INT
+
+
+def _rnn_params(q: Question) -> tuple[Worked, Form]:
+    from reference import rnn
+    worked = rnn.rnn_params(_p(q, "cell"), _p(q, "input_size"), _p(q, "hidden_size"),
+                            _p(q, "layers", 1), _p(q, "bidirectional", False), _p(q, "bias", True))
+    return worked, Form.INT
+
+
+def _transformer_params(q: Question) -> tuple[Worked, Form]:
+    from reference import transformer
+    worked = transformer.transformer_params(_p(q, "d_model"), _p(q, "heads"), _p(q, "d_ff"),
+                                            _p(q, "block", "encoder"), _p(q, "bias", True),
+                                            _p(q, "norm", "post"))
+    return worked, Form.INT
+
+
+def _positional(q: Question) -> tuple[Worked, Form]:
+    from reference import transformer
+    worked = transformer.positional(_p(q, "d_model"), _p(q, "pos"), _p(q, "i"))
+    return worked, Form.MATRIX if isinstance(worked.answer, list) else Form.NUMBER
+
+
+def _mlp_backprop(q: Question) -> tuple[Worked, Form]:
+    from reference import mlp
+    ask = _p(q, "ask", "dW1")
+    worked = mlp.backprop(_p(q, "weights"), _p(q, "biases", None), _p(q, "x"), _p(q, "target"),
+                          _p(q, "activation", "sigmoid"), _p(q, "loss", "sse"), ask=ask)
+    return worked, Form.NUMBER if ask == "loss" else Form.MATRIX
+
+
+def _cross_entropy(q: Question) -> tuple[Worked, Form]:
+    from reference import losses
+    ask = _p(q, "ask", "loss")
+    worked = losses.cross_entropy(_p(q, "logits"), _p(q, "targets"), ask=ask,
+                                  reduction=_p(q, "reduction", "mean"))
+    return worked, Form.NUMBER if ask == "loss" else Form.MATRIX
+
+
+def _optim_step(q: Question) -> tuple[Worked, Form]:
+    from reference import optim
+    worked = optim.step(_p(q, "optimizer"), _p(q, "params"), _p(q, "grads"), _p(q, "steps", 1))
+    return worked, Form.MATRIX if isinstance(worked.answer, list) else Form.NUMBER
+
+
 def _value(q: Question) -> tuple[Worked, Form]:
     """The instructor's own number, matrix or exact string ("1/sqrt(2)"), read like a student's."""
     answer = q.answer
@@ -212,4 +269,30 @@ SOLVERS: dict[str, Callable[[Question], tuple[Worked | None, Form]]] = {
     "attention.multihead": _multihead, "attention.grad": _attention_grad,
     "rnn.unroll": _rnn_unroll, "rnn.bptt": _rnn_bptt, "value": _value,
     "expression": _expression, "choice": _choice, "manual": _manual,
+    "cnn.receptive_field": _receptive_field, "cnn.macs": _cnn_macs, "rnn.params": _rnn_params,
+    "transformer.params": _transformer_params, "attention.positional": _positional,
+    "mlp.backprop": _mlp_backprop, "loss.cross_entropy": _cross_entropy, "optim.step": _optim_step,
+}
+
+# The params each kind accepts (DESIGN.md's table), beside the registration above: assignment
+# validation reads this to turn an unknown param into an error naming the nearest valid one.
+PARAMS: dict[str, frozenset[str]] = {
+    "cnn.shapes": frozenset({"input", "layers", "ask"}),
+    "cnn.flatten": frozenset({"input", "layers"}),
+    "cnn.params": frozenset({"input", "layers", "layer"}),
+    "model.summary": frozenset({"model", "kwargs", "input", "ask"}),
+    "attention.sdpa": frozenset({"Q", "K", "V", "mask", "ask"}),
+    "attention.multihead": frozenset({"seq_len", "d_model", "heads", "d_k", "d_v", "ask"}),
+    "attention.grad": frozenset({"Q", "K", "V", "dO", "ask"}),
+    "rnn.unroll": frozenset({"steps", "activation", "h0"}),
+    "rnn.bptt": frozenset({"W_hh", "W_xh", "b", "xs", "h0", "t", "k", "ask"}),
+    "cnn.receptive_field": frozenset({"input", "layers", "ask", "jump", "axis"}),
+    "cnn.macs": frozenset({"input", "layers", "layer"}),
+    "rnn.params": frozenset({"cell", "input_size", "hidden_size", "layers", "bidirectional", "bias"}),
+    "transformer.params": frozenset({"d_model", "heads", "d_ff", "block", "bias", "norm"}),
+    "attention.positional": frozenset({"d_model", "pos", "i"}),
+    "mlp.backprop": frozenset({"weights", "biases", "x", "target", "activation", "loss", "ask"}),
+    "loss.cross_entropy": frozenset({"logits", "targets", "ask", "reduction"}),
+    "optim.step": frozenset({"optimizer", "params", "grads", "steps"}),
+    "value": frozenset(), "expression": frozenset(), "choice": frozenset(), "manual": frozenset(),
 }

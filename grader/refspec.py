@@ -16,16 +16,52 @@ from grader.errors import ModelSpecError
 from grader.inputs import read_toml
 
 
-def parse_shape(text: str) -> list[int]:
-    """`32x32x3`, `32,32,3`, `(32, 32, 3)` -> [32, 32, 3]."""
+IMAGE_HWC = "H×W×C"      # the textbook order of layer stacks (`ref shapes`, cnn.* kinds)
+MODEL_CHW = "C,H,W"      # PyTorch's order, batch left out (`ref summary`, model.summary)
+_EXAMPLE = {IMAGE_HWC: "32x32x3", MODEL_CHW: "3,32,32"}
+_CHANNELS = (1, 3, 4)    # grey, RGB, RGBA: what a channel count next to two equal sides looks like
+
+
+def parse_shape(text: str, order: str = IMAGE_HWC) -> list[int]:
+    """`32x32x3`, `32,32,3`, `(32, 32, 3)` -> [32, 32, 3], read in `order`.
+
+    A three-number image shape that reads naturally only in the other order (3x32x32 for H×W×C,
+    32,32,3 for C,H,W) is refused with the rewrite, never silently misread.
+    """
     parts = [p for p in re.split(r"[x×*,()\[\]\s（），]+", text.strip()) if p]
     try:
         shape = [int(p) for p in parts]
     except ValueError:
-        raise ModelSpecError(f"--input {text!r} is not a shape like 32x32x3") from None
+        raise ModelSpecError(f"--input {text!r} is not a shape like {_EXAMPLE[order]} "
+                             f"({order})") from None
     if not shape or any(d <= 0 for d in shape):
-        raise ModelSpecError(f"--input {text!r} is not a shape of positive sizes")
+        raise ModelSpecError(f"--input {text!r} is not a shape of positive sizes ({order})")
+    if len(shape) == 3:
+        first, middle, last = shape
+        if order == IMAGE_HWC and first in _CHANNELS and middle == last and first < middle:
+            raise ModelSpecError(f"--input {text!r} looks like C×H×W; this command reads "
+                                 f"{IMAGE_HWC}: write {middle}x{last}x{first}")
+        if order == MODEL_CHW and last in _CHANNELS and first == middle and last < first:
+            raise ModelSpecError(f"--input {text!r} looks like H×W×C; this command reads "
+                                 f"{MODEL_CHW}: write {last},{first},{middle}")
     return shape
+
+
+def parse_model_input(text: str) -> tuple[list[int], str | None]:
+    """`3,32,32` or `35:long` -> (shape in C,H,W order, dtype name or None)."""
+    shape_text, _, dtype = text.partition(":")
+    return parse_shape(shape_text, MODEL_CHW), (dtype or None)
+
+
+def parse_kw_inputs(items: tuple[str, ...]) -> dict[str, tuple[list[int], str | None]]:
+    """`mask=35:bool` -> {"mask": ([35], "bool")}."""
+    out = {}
+    for item in items:
+        name, sep, spec = item.partition("=")
+        if not sep or not name.isidentifier():
+            raise ModelSpecError(f"--kw-input {item!r} is not NAME=SHAPE[:DTYPE], e.g. mask=35:bool")
+        out[name] = parse_model_input(spec)
+    return out
 
 
 def _value(text: str) -> Any:
@@ -128,27 +164,85 @@ def _single_module_class(module: Any, file: str) -> str:
     return names[0]
 
 
-def parse_kwargs(items: tuple[str, ...]) -> dict[str, Any]:
+def parse_kwargs(items: tuple[str, ...], option: str = "--kwarg") -> dict[str, Any]:
     out: dict[str, Any] = {}
     for item in items:
         if "=" not in item:
-            raise ModelSpecError(f"--kwarg {item!r} is not key=value")
+            raise ModelSpecError(f"{option} {item!r} is not key=value")
         k, v = item.split("=", 1)
         out[k] = _value(v)
     return out
 
 
 def stack_table(shape: list[int], layers: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One row per layer: output shape, parameters, and the step that gives the shape."""
+    """One row per layer: output shape (H×W×C), parameters, MACs, receptive field and jump
+    (None once flat), and the step that gives the shape."""
     from reference import cnn
+    fields: list[Any] = [None] * len(layers)
+    spatial = [i for i, layer in enumerate(layers, start=1)
+               if str(layer.get("type", "")).lower() not in ("flatten", "dense", "globalavgpool")]
+    cut = next((i for i in range(1, len(layers) + 1) if i not in spatial), len(layers) + 1)
+    asked = [i for i in spatial if i < cut]
+    if asked:
+        for i, (rf, jump) in zip(asked, cnn.receptive_field(shape, layers, ask=asked).answer):
+            fields[i - 1] = (rf, jump)
     rows = []
     prev: Any = shape
     for i, (worked, layer) in enumerate(zip(cnn.propagate(shape, layers), layers), start=1):
         params = cnn.layer_params(prev, layer, i).answer
         rows.append({"index": i, "type": layer.get("type", "?"), "output": worked.answer,
-                     "params": params, "step": worked.steps[-1] if worked.steps else ""})
+                     "params": params, "macs": cnn.macs(shape, layers, layer=i).answer,
+                     "rf": fields[i - 1][0] if fields[i - 1] else None,
+                     "jump": fields[i - 1][1] if fields[i - 1] else None,
+                     "step": worked.steps[-1] if worked.steps else ""})
         prev = worked.answer
     return rows
+
+
+def summarise(model: str, input_texts: tuple[str, ...], kw_texts: tuple[str, ...],
+              dtype: str | None, vocab: int | None, batch_dim: int,
+              forward_kwargs: dict[str, Any], kwargs: dict[str, Any]) -> Any:
+    """`grade ref summary`: the summary of a zoo model or of a model file, errors as one line."""
+    inputs = [parse_model_input(text) for text in input_texts]
+    kw_inputs = parse_kw_inputs(kw_texts)
+    shown = " ".join([*input_texts, *kw_texts]) or "(default)"
+    where = f"{model} on input {shown} ({MODEL_CHW} for images, batch left out)"
+    if not model.split(":")[0].endswith(".py"):
+        if kw_inputs or forward_kwargs or len(inputs) > 1 or dtype or any(d for _, d in inputs):
+            raise ModelSpecError(f"{model}: a zoo model takes one image input (C,H,W)")
+        return _zoo_summary(model, inputs[0][0] if inputs else None, kwargs, where)
+    if not inputs and not kw_inputs:
+        raise ModelSpecError(f"{model}: give --input (C,H,W for images, T for token ids)")
+    from reference import models
+    module = load_model_file(model, kwargs)
+    import torch.nn as nn
+    if not isinstance(module, nn.Module):
+        raise ModelSpecError(f"{model}: gave a {type(module).__name__}, not an nn.Module")
+    dtypes = [d or dtype for _, d in inputs] if any(d for _, d in inputs) else dtype
+    try:
+        return models.summary(module, [shape for shape, _ in inputs], dtypes=dtypes,
+                              kwinputs={k: (s, d or dtype) for k, (s, d) in kw_inputs.items()},
+                              extra=forward_kwargs, vocab=vocab, batch_dim=batch_dim)
+    except models.SummaryError as e:
+        raise ModelSpecError(f"{where}: {str(e).splitlines()[0]}") from None
+
+
+def _zoo_summary(model: str, shape: list[int] | None, kwargs: dict[str, Any], where: str) -> Any:
+    """A zoo model at one C,H,W input (its usual size by default)."""
+    from reference import models
+    if model.lower().strip() not in models.NAMES and not model.lower().endswith("_cifar_bn"):
+        raise ModelSpecError(f"{model}: not a zoo model ({', '.join(models.NAMES)}) "
+                             "nor FILE.py[:NAME]")
+    shape = shape or default_input(model)
+    if len(shape) != 3:
+        raise ModelSpecError(f"{where}: a zoo model takes one image input of 3 sizes (C,H,W)")
+    try:
+        return models.zoo_summary(model, shape, kwargs)
+    except (ValueError, TypeError) as e:
+        text = str(e).splitlines()[0]
+        if isinstance(e, TypeError):  # raised inside torch by a wrong-typed option
+            text = f"building it with {kwargs} failed: {text}"
+        raise ModelSpecError(text if text.startswith(model.lower()) else f"{model}: {text}") from None
 
 
 def default_input(model: str) -> list[int]:
@@ -164,4 +258,5 @@ def summary_json(summary: Any) -> dict[str, Any]:
                      for r in summary.rows],
             "total_params": summary.total_params, "trainable_params": summary.trainable_params,
             "non_trainable_params": summary.non_trainable_params,
-            "total_macs": summary.total_macs}
+            "total_macs": summary.total_macs, "total_flops": summary.total_flops,
+            "device": summary.device, "notes": list(summary.notes)}

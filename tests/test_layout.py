@@ -23,7 +23,7 @@ def imported_modules(path: Path) -> set[str]:
     return names
 
 
-@pytest.mark.parametrize("path", sorted((ROOT / "reference").glob("*.py")), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", sorted((ROOT / "reference").rglob("*.py")), ids=lambda p: str(p.relative_to(ROOT)))
 def test_reference_never_imports_grader(path: Path) -> None:
     bad = {m for m in imported_modules(path) if m == "grader" or m.startswith("grader.")}
     assert not bad, f"{path.name} imports {bad}"

@@ -124,7 +124,9 @@ def test_folder_without_answers(course: Path) -> None:
     (('kind = "value"\npoints = 2', 'kind = "valeu"\npoints = 2'),
      "Error: assignment.toml line 7: question 1: kind = 'valeu' is not one of cnn.shapes, "
      "cnn.flatten, cnn.params, model.summary, attention.sdpa, attention.multihead, "
-     "attention.grad, rnn.unroll, rnn.bptt, value, expression, choice, manual"),
+     "attention.grad, rnn.unroll, rnn.bptt, cnn.receptive_field, cnn.macs, rnn.params, "
+     "transformer.params, attention.positional, mlp.backprop, loss.cross_entropy, optim.step, "
+     "value, expression, choice, manual"),
     (('title = "Tiny"', 'title = "Tiny"\nfeedback = "everything"'),
      "Error: assignment.toml line 4: feedback = 'everything' is not one of format, "
      "correctness, answers"),

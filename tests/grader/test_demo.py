@@ -45,7 +45,7 @@ def test_alice_scores_full_marks(alice: dict) -> None:
              if q["score"] != q["max_score"]]
     assert wrong == []
     assert [c["status"] for c in alice["claims"]] == ["verified"]
-    assert alice["score"] == alice["max_score"] == 54
+    assert alice["score"] == alice["max_score"] == 78
 
 
 def test_alice_expected_shapes_are_the_homework_answers(alice: dict) -> None:
@@ -77,6 +77,13 @@ BOB = {
     "8.2": ("incorrect", "1/√d_k left out of dQ"),
     "9.1": ("incorrect", "Not right."),
     "10": ("manual", "Scored by a person: 1 / 3."),
+    "11.1": ("partial", "receptive field without the jump (kernel sizes simply added)"),
+    "11.3": ("partial", "layer 1: the convolution formula used for a transposed convolution"),
+    "12.1": ("incorrect", "one bias vector per gate instead of two (b_ih and b_hh)"),
+    "13.1": ("incorrect", "W^O left out of the attention"),
+    "14.2": ("incorrect", "activation derivative f′(z) left out of δ"),
+    "15.2": ("incorrect", "cross-entropy with log base 10"),
+    "16.2": ("partial", "Adam without bias correction"),
 }
 
 
@@ -120,3 +127,15 @@ def test_report_shows_the_training_curve(tmp_path: Path) -> None:
     start = html.index('<figure class="curves"><svg')
     svg = html[start:html.index("</svg>", start)]
     assert svg.count("<path") > 10                      # drawn curves, not an empty frame
+
+
+def test_demo_answer_key_matches_golden_file(update_golden: bool) -> None:
+    """The demo's key with every step, each question kind once or more: read its diff on change."""
+    result = CliRunner().invoke(main, ["key", str(ROOT / "assignments" / "demo"), "--markdown"])
+    assert result.exit_code == 0, result.stderr
+    golden = Path(__file__).resolve().parent.parent / "golden" / "demo_key.md"
+    if update_golden:
+        golden.write_text(result.stdout, encoding="utf-8")
+        return
+    assert result.stdout == golden.read_text(encoding="utf-8"), (
+        "the demo's answer key changed; if intended, rerun with --update-golden and read the diff")
