@@ -4,11 +4,12 @@
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from grader.answers import Form, compare, parse
+from grader.answers import Form, Reading, compare, read
 from grader.assignment import Assignment, Claim, find_assignment, load_assignment
 from grader.errors import AnswerParseError, AssignmentError
 from grader.key import KeyEntry, compute_key
@@ -75,15 +76,27 @@ def grade_question(entry: KeyEntry, submission: Submission,
     if raw is None or (isinstance(raw, str) and not raw.strip()) or raw == []:
         return replace(result, feedback="No answer given.")
     try:
-        given = parse(raw, entry.form)
+        reading = read(raw, entry.form, dims=_dims(entry))
     except AnswerParseError as e:
         return replace(result, status=QuestionStatus.UNPARSABLE,
                        feedback=f'{submission.where(q.id)}: "{q.id}" = {_short(raw)}: {e}')
-    return _score(result, entry, given)
+    return _score(result, entry, reading)
 
 
-def _score(result: QuestionResult, entry: KeyEntry, given: Any) -> QuestionResult:
-    q = entry.question
+def _dims(entry: KeyEntry) -> int | None:
+    """The dimensions every asked shape has, so prose ignores `卷积核 7×7` in a 3-D question."""
+    answer = entry.answer
+    if entry.form is Form.SHAPE and isinstance(answer, (list, tuple)):
+        return len([d for d in answer if d not in (-1, None)])
+    if entry.form is Form.SHAPES and isinstance(answer, list) and answer and all(
+            isinstance(a, (list, tuple)) for a in answer):
+        lengths = {len([d for d in a if d not in (-1, None)]) for a in answer}
+        return lengths.pop() if len(lengths) == 1 else None
+    return None
+
+
+def _score(result: QuestionResult, entry: KeyEntry, reading: Reading) -> QuestionResult:
+    q, given = entry.question, _zero_h0(entry, reading.value)
     cmp = compare(given, entry.answer, entry.form, q.tolerance)
     fraction, parts, detail = cmp.fraction, _parts(cmp.parts, given, entry), cmp.detail
     if q.kind == "cnn.shapes":
@@ -92,10 +105,48 @@ def _score(result: QuestionResult, entry: KeyEntry, given: Any) -> QuestionResul
         fraction = sum(p.ok for p in parts) / max(len(parts), 1)
         detail = f"{sum(p.ok for p in parts)} of {len(parts)} layers credited"
     mistake = None if fraction >= 1 else _diagnose(entry, given)
+    if mistake and q.kind != "cnn.shapes":
+        # a recognised wrong method: coincidentally right entries earn nothing (a shape chain
+        # keeps its follow-through credit, which is earned from the student's own layers)
+        fraction, parts = 0.0, [replace(p, ok=False) for p in parts]
+    notes = [reading.how] if reading.how else []
+    if fraction < 1 and not mistake and _right_working(entry, reading):
+        fraction = max(fraction, q.working_credit)
+        notes.append("your working before the last = is right; the value after it is an "
+                     "arithmetic slip" + (f" (credit {q.working_credit:g} of the points)"
+                                          if q.working_credit else ""))
+    elif fraction < 1 and reading.approximate:
+        notes.append("a rounded count (k, M) is accepted only within the question's tolerance")
     status = (QuestionStatus.CORRECT if fraction >= 1 else
               QuestionStatus.INCORRECT if fraction <= 0 else QuestionStatus.PARTIAL)
+    feedback = _feedback(status, detail, mistake, parts)
     return replace(result, status=status, score=round(q.points * fraction, 4), mistake=mistake,
-                   parts=parts, feedback=_feedback(status, detail, mistake, parts))
+                   parts=parts, feedback=_with_notes(feedback, notes))
+
+
+def _with_notes(feedback: str, notes: list[str]) -> str:
+    """How the answer was read, and a word on the working, after the verdict."""
+    extra = " ".join(f"{n[0].upper()}{n[1:]}." for n in notes)
+    return f"{feedback} {extra}" if extra else feedback
+
+
+def _right_working(entry: KeyEntry, reading: Reading) -> bool:
+    """The working before the last `=` evaluates to the key's answer (the slip came after)."""
+    if reading.working is None or entry.form not in (Form.INT, Form.NUMBER):
+        return False
+    try:
+        return compare(reading.working, entry.answer, entry.form,
+                       entry.question.tolerance).fraction >= 1
+    except (AnswerParseError, ValueError, TypeError):
+        return False
+
+
+def _zero_h0(entry: KeyEntry, given: Any) -> Any:
+    """`h0 = 0`: a W_hh·h0 term the student kept is zero, so it cannot make the answer wrong."""
+    q = entry.question
+    if q.kind == "rnn.unroll" and q.params.get("h0") == 0 and isinstance(given, str):
+        return re.sub(r"\bh0\b", "(0*h0)", given)
+    return given
 
 
 def _parts(verdicts: tuple[bool, ...], given: Any, entry: KeyEntry) -> list[Part]:

@@ -6,7 +6,7 @@ question's params and says in which form (`answers.Form`) a student's answer is 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -50,6 +50,22 @@ class AnswerKey:
             report.print_key(self)
 
 
+def validate(path: Path | str) -> "Validation":
+    """`grade validate`: read the assignment strictly and compute every answer, grading nothing."""
+    assignment = load_assignment(path)
+    return Validation(compute_key(assignment))
+
+
+@dataclass(frozen=True)
+class Validation:
+    key: AnswerKey
+
+    def show(self) -> None:
+        a = self.key.assignment
+        print(f"{a.path}: ok: {len(a.questions)} questions, {len(a.claims)} claims, "
+              f"{sum(q.points for q in a.questions) + sum(c.points for c in a.claims):g} points")
+
+
 def answer_key(path: Path | str) -> AnswerKey:
     """`grade key`: the answer key of the assignment at `path` (folder or TOML)."""
     return compute_key(load_assignment(path))
@@ -66,6 +82,7 @@ def compute_key(assignment: Assignment) -> AnswerKey:
         stamp = None
     if stamp is not None and stamp in _CACHE and _CACHE[stamp].assignment == assignment:
         return _CACHE[stamp]
+    check_params(assignment)
     key = AnswerKey(assignment, tuple(expected(q, assignment) for q in assignment.questions))
     if stamp is not None:
         _CACHE[stamp] = key
@@ -82,6 +99,20 @@ def expected(question: Question, assignment: Assignment | None = None) -> KeyEnt
         raise AssignmentError(f"{where}question {question.id} ({question.kind}): "
                               f"{_one_line(e)}") from None
     return KeyEntry(question, worked, form)
+
+
+def check_params(assignment: Assignment) -> None:
+    """Every param a question gives is one its kind declares (PARAMS), all problems at once."""
+    from grader.assignment import Where, unknown_keys
+    where = Where(assignment.path, assignment.path.read_text(encoding="utf-8", errors="replace"))
+    problems: list[str] = []
+    for q in assignment.questions:
+        if q.kind in PARAMS:
+            problems += unknown_keys(q.params, PARAMS[q.kind], where, f"question {q.id}: params ",
+                                     f'id = "{q.id}"')
+    if problems:
+        from grader.assignment import joined_problems
+        raise AssignmentError(joined_problems(assignment.path, problems))
 
 
 def _where(question: Question, assignment: Assignment | None) -> str:
@@ -134,7 +165,36 @@ def _model_summary(q: Question) -> tuple[Worked, Form]:
         raise ValueError(f"ask = {ask!r} is not one of total_params, table, shapes")
     worked = models.model_summary(_p(q, "model"), _p(q, "input"), ask=ask,
                                   kwargs=_p(q, "kwargs", None))
-    return worked, form
+    return _with_zoo_confusions(worked, q, ask), form
+
+
+# Zoo confusions a TA names, as (mistake, the model counted instead, its num_classes).
+TORCHVISION_BUILD = "torchvision's ImageNet build (ImageNet stem and 1,000 classes)"
+WITH_BN = "the batchnorm variant counted (with batchnorm)"
+
+
+def _with_zoo_confusions(worked: Worked, q: Question, ask: str) -> Worked:
+    """Beyond the reference's own mistakes: the torchvision build of a CIFAR model (both its
+    stem and its 1,000 classes), and the `_bn` variant of a VGG asked without batchnorm."""
+    from reference import models
+    name = str(_p(q, "model")).lower()
+    kwargs = dict(_p(q, "kwargs", None) or {})
+    others = {}
+    if name.endswith("_cifar"):
+        others[TORCHVISION_BUILD] = (name.removesuffix("_cifar"), {**kwargs, "num_classes": 1000})
+    if name.startswith("vgg") and "_bn" not in name:
+        others[WITH_BN] = (name.replace("_cifar", "") + "_bn" + ("_cifar" if name.endswith(
+            "_cifar") else ""), kwargs)
+    mistakes = dict(worked.mistakes)
+    for mistake, (other, other_kwargs) in others.items():
+        try:
+            answer = models.model_summary(other, _p(q, "input"), ask=ask,
+                                          kwargs=other_kwargs).answer
+        except (ValueError, KeyError, TypeError):
+            continue                # the zoo has no such variant
+        if answer != worked.answer and answer not in mistakes.values():
+            mistakes[mistake] = answer
+    return replace(worked, mistakes=mistakes)
 
 
 def _sdpa(q: Question) -> tuple[Worked, Form]:
@@ -160,8 +220,21 @@ def _attention_grad(q: Question) -> tuple[Worked, Form]:
 
 
 def _rnn_unroll(q: Question) -> tuple[Worked, Form]:
+    """`h0 = 0`: the zero initial state, so the right h_T has no W_hh·h0 term."""
     from reference import rnn
-    return rnn.unroll(_p(q, "steps"), _p(q, "activation", "tanh")), Form.MATRIX_EXPRESSION
+    steps, activation = _p(q, "steps"), _p(q, "activation", "tanh")
+    worked = rnn.unroll(steps, activation)
+    h0 = _p(q, "h0", None)
+    if h0 is None:
+        return worked, Form.MATRIX_EXPRESSION
+    if h0 != 0:
+        raise ValueError(f"h0 = {h0!r}: only h0 = 0 (the zero initial state) can be given")
+    answer = rnn.unrolled_expression(steps, activation, h0=False)
+    mistakes = {n: e for n, e in worked.mistakes.items() if e != answer}
+    steps_shown = (*worked.steps, "h0 = 0, so the W_hh·h0 term of the first step vanishes: "
+                   f"h{steps} = {answer}")
+    return replace(worked, answer=answer, steps=steps_shown, mistakes=mistakes), \
+        Form.MATRIX_EXPRESSION
 
 
 def _rnn_bptt(q: Question) -> tuple[Worked, Form]:
@@ -171,7 +244,9 @@ def _rnn_bptt(q: Question) -> tuple[Worked, Form]:
             "norm_bound": Form.NUMBER}.get(ask)
     if form is None:
         raise ValueError(f"ask = {ask!r} is not one of jacobian, expression, norm_bound")
-    worked = rnn.bptt(_p(q, "W_hh"), _p(q, "W_xh"), _p(q, "b"), _p(q, "xs"), _p(q, "h0", None),
+    h0 = _p(q, "h0", None)
+    h0 = None if h0 == 0 else h0        # `h0 = 0`: the zero vector, whatever n is
+    worked = rnn.bptt(_p(q, "W_hh"), _p(q, "W_xh"), _p(q, "b"), _p(q, "xs"), h0,
                       _p(q, "t"), _p(q, "k"), ask=ask)
     return worked, form
 
@@ -203,6 +278,20 @@ def _choice(q: Question) -> tuple[Worked, Form]:
 def _manual(q: Question) -> tuple[Worked | None, Form]:
     return None, Form.TEXT
 
+
+# The params each kind takes: one declaration per kind (a kind left out is not checked).
+PARAMS: dict[str, tuple[str, ...]] = {
+    "cnn.shapes": ("input", "layers", "ask"),
+    "cnn.flatten": ("input", "layers"),
+    "cnn.params": ("input", "layers", "layer"),
+    "model.summary": ("model", "input", "ask", "kwargs"),
+    "attention.sdpa": ("Q", "K", "V", "mask", "ask"),
+    "attention.multihead": ("seq_len", "d_model", "heads", "d_k", "d_v", "ask"),
+    "attention.grad": ("Q", "K", "V", "dO", "ask"),
+    "rnn.unroll": ("steps", "activation", "h0"),
+    "rnn.bptt": ("W_hh", "W_xh", "b", "xs", "h0", "t", "k", "ask"),
+    "value": (), "expression": (), "choice": (), "manual": (),
+}
 
 SOLVERS: dict[str, Callable[[Question], tuple[Worked | None, Form]]] = {
     "cnn.shapes": _cnn_shapes, "cnn.flatten": _cnn_flatten, "cnn.params": _cnn_params,

@@ -30,6 +30,7 @@ class Notation:
     name: str                                               # "torchsummary footer"
     forms: frozenset[Form]
     read: Callable[[str, Form, int | None], Reading | None]
+    before_plain: bool = False      # the plain parser would misread it (drops a scalar factor)
 
 
 def _read_marked(text: str, form: Form, dims: int | None) -> Reading | None:
@@ -48,7 +49,7 @@ NOTATIONS: tuple[Notation, ...] = (
     Notation("torch.Size", SHAPED, prints.read_torch_size),
     Notation("tensor/array print", ALL, prints.read_constructor),
     Notation("printed array", frozenset({Form.MATRIX}), prints.read_bare_print),
-    Notation("LaTeX matrix", frozenset({Form.MATRIX}), latex.read_matrix_env),
+    Notation("LaTeX matrix", frozenset({Form.MATRIX}), latex.read_matrix_env, before_plain=True),
     Notation("LaTeX \\mathbb{R}", SHAPED, latex.read_real_space),
     Notation("name =", frozenset({Form.MATRIX, Form.SHAPE, Form.SHAPES}), prints.read_name_prefix),
     Notation("number with a suffix", NUMERIC, units.read_suffixed),
@@ -77,6 +78,9 @@ def read(raw: Any, form: Form | str, *, dims: int | None = None) -> Reading:
     if not isinstance(raw, str):
         return Reading(plain(raw, form, dims))
     bounded_text(raw, "an answer")
+    for row in NOTATIONS:
+        if row.before_plain and form in row.forms and (found := row.read(raw, form, dims)):
+            return replace(found, notation=row.name)
     try:
         value = plain(raw, form, dims)
     except AnswerParseError as error:
@@ -86,7 +90,7 @@ def read(raw: Any, form: Form | str, *, dims: int | None = None) -> Reading:
         return Reading(value, f"read {_shown(value)} after the last =" if equation else "",
                        working=_working(raw, form))
     for row in NOTATIONS:
-        if form in row.forms and (found := row.read(raw, form, dims)) is not None:
+        if not row.before_plain and form in row.forms and (found := row.read(raw, form, dims)) is not None:
             return replace(found, notation=row.name, working=_working(raw, form))
     raise first_error
 
