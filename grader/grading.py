@@ -4,15 +4,14 @@
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from grader.answers import Form, Reading, compare, read
+from grader.answers import Form, Reading, compare, read, same_method
 from grader.assignment import Assignment, Claim, find_assignment, load_assignment
 from grader.errors import AnswerParseError, AssignmentError
-from grader.key import KeyEntry, compute_key
+from grader.key import KeyEntry, compute_key, zero_h0
 from grader.manual import manual_files, manual_scores
 from grader.results import (CheckStatus, ClaimResult, ClaimStatus, IntegrityCheck, Part,
                             QuestionResult, QuestionStatus, Result)
@@ -104,7 +103,8 @@ def _score(result: QuestionResult, entry: KeyEntry, reading: Reading) -> Questio
         parts = chain_parts(q.params, list(given), list(entry.answer), cmp.parts)
         fraction = sum(p.ok for p in parts) / max(len(parts), 1)
         detail = f"{sum(p.ok for p in parts)} of {len(parts)} layers credited"
-    mistake = None if fraction >= 1 else _diagnose(entry, given)
+    # a rounded count (1.2k) that lands on a mistake's number is a coincidence, not a method
+    mistake = None if fraction >= 1 or reading.approximate else _diagnose(entry, given)
     if mistake and q.kind != "cnn.shapes":
         # a recognised wrong method: coincidentally right entries earn nothing (a shape chain
         # keeps its follow-through credit, which is earned from the student's own layers)
@@ -145,7 +145,7 @@ def _zero_h0(entry: KeyEntry, given: Any) -> Any:
     """`h0 = 0`: a W_hh·h0 term the student kept is zero, so it cannot make the answer wrong."""
     q = entry.question
     if q.kind == "rnn.unroll" and q.params.get("h0") == 0 and isinstance(given, str):
-        return re.sub(r"\bh0\b", "(0*h0)", given)
+        return zero_h0(given)
     return given
 
 
@@ -178,7 +178,7 @@ def _diagnose(entry: KeyEntry, given: Any) -> str | None:
     """The classic mistake whose answer the student's matches exactly, if any."""
     for name, wrong in (entry.worked.mistakes if entry.worked else {}).items():
         try:
-            if compare(given, wrong, entry.form, entry.question.tolerance).fraction >= 1:
+            if same_method(given, wrong, entry.form, entry.question.tolerance):
                 return name
         except (AnswerParseError, ValueError, TypeError):
             continue            # a mistake answer of another form cannot match

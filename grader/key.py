@@ -6,6 +6,7 @@ question's params and says in which form (`answers.Form`) a student's answer is 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable
@@ -230,11 +231,17 @@ def _rnn_unroll(q: Question) -> tuple[Worked, Form]:
     if h0 != 0:
         raise ValueError(f"h0 = {h0!r}: only h0 = 0 (the zero initial state) can be given")
     answer = rnn.unrolled_expression(steps, activation, h0=False)
-    mistakes = {n: e for n, e in worked.mistakes.items() if e != answer}
+    mistakes = {n: zero_h0(e) for n, e in worked.mistakes.items()
+                if e != answer and "h0 term" not in n}
     steps_shown = (*worked.steps, "h0 = 0, so the W_hh·h0 term of the first step vanishes: "
                    f"h{steps} = {answer}")
     return replace(worked, answer=answer, steps=steps_shown, mistakes=mistakes), \
         Form.MATRIX_EXPRESSION
+
+
+def zero_h0(expression: str) -> str:
+    """The expression with h0 = 0: `h0` becomes `(0*h0)`, so its terms vanish when evaluated."""
+    return re.sub(r"\bh0\b", "(0*h0)", expression)
 
 
 def _rnn_bptt(q: Question) -> tuple[Worked, Form]:

@@ -25,6 +25,7 @@ from typing import Any
 
 from grader.answers.compare import COMPARERS, numbers_close
 from grader.answers.forms import DEFAULT_TOLERANCE, Comparison, Form, Reading
+from grader.answers.matrix_expr import compare_matrix_expression
 from grader.answers.registry import NOTATIONS, Notation, read
 from grader.assignment import Tolerance
 
@@ -43,5 +44,15 @@ def compare(given: Any, expected: Any, form: Form | str,
     return COMPARERS[Form(form)](given, expected, tolerance)
 
 
+def same_method(given: Any, wrong: Any, form: Form | str,
+                tolerance: Tolerance | None = None) -> bool:
+    """The answer is, as a whole, what a named wrong method gives (for naming the mistake).
+    Matrix expressions are compared with x_t as long as h_t, so that a method mixing up the
+    two (W_hh and W_xh swapped) still evaluates."""
+    if Form(form) is Form.MATRIX_EXPRESSION:
+        return compare_matrix_expression(given, wrong, tolerance, square=True).fraction >= 1
+    return compare(given, wrong, form, tolerance).fraction >= 1
+
+
 __all__ = ["DEFAULT_TOLERANCE", "NOTATIONS", "Comparison", "Form", "Notation", "Reading",
-           "compare", "numbers_close", "parse", "read"]
+           "compare", "numbers_close", "parse", "read", "same_method"]

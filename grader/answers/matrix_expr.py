@@ -130,11 +130,13 @@ def _check_matrix_tree(tree: ast.AST, raw: Any) -> None:
 
 
 
-def compare_matrix_expression(given: Any, expected: Any,
-                               tolerance: Tolerance | None) -> Comparison:
+def compare_matrix_expression(given: Any, expected: Any, tolerance: Tolerance | None, *,
+                              square: bool = False) -> Comparison:
+    """Equal at random substitutions. `square`: x_t as long as h_t (m = n), so that a wrong
+    method which mixes them up (W_hh and W_xh swapped) still evaluates and can be recognised."""
     want = read_matrix_expression(expected)
     have = given if isinstance(given, str) else read_matrix_expression(given)
-    for values in rnn_substitutions(have + " " + want):
+    for values in rnn_substitutions(have + " " + want, square=square):
         try:
             got = np.asarray(evaluate_unrolled(have, values), dtype=float)
         except Exception as e:      # the student's shapes don't fit: a wrong answer
@@ -148,15 +150,14 @@ def compare_matrix_expression(given: Any, expected: Any,
     return Comparison(1.0, (), f"equal at {MATRIX_TRIALS} random substitutions")
 
 
-
-def rnn_substitutions(names_from: str) -> list[dict[str, np.ndarray]]:
+def rnn_substitutions(names_from: str, *, square: bool = False) -> list[dict[str, np.ndarray]]:
     """MATRIX_TRIALS seeded draws of W_hh, W_xh, b, h0.., x1.. for the indices used."""
     hidden = {int(i) for i in re.findall(r"\bh(\d+)\b", names_from)} | {0}
     inputs = {int(i) for i in re.findall(r"\bx(\d+)\b", names_from)} | {1}
     draws = []
     for seed in range(MATRIX_TRIALS):
         rng = np.random.default_rng(seed)
-        n, m = RNN_HIDDEN, RNN_INPUT
+        n, m = RNN_HIDDEN, RNN_HIDDEN if square else RNN_INPUT
         values = {"W_hh": rng.normal(0, 0.6, (n, n)), "W_xh": rng.normal(0, 0.6, (n, m)),
                   "b": rng.normal(0, 0.3, (n, 1))}
         values |= {f"h{i}": rng.uniform(-0.9, 0.9, (n, 1)) for i in sorted(hidden)}

@@ -46,6 +46,7 @@ def ascii_math(text: str) -> str:
     text = ROOT_SIGN.sub(r"sqrt(\1)", text).replace("√", "sqrt")
     if match := DOLLARS.match(text):                # $...$, $$...$$, \(...\), \[...\]
         text = match.group(1)
+    text = text.replace("$", " ")                   # `$64\times64$, $32\times32$`: one per item
     text = latex_to_ascii(text)
     # Spaces collapse; line breaks stay, since they separate rows and list items.
     return "\n".join(" ".join(line.split()) for line in text.splitlines() if line.strip())

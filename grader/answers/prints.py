@@ -13,7 +13,7 @@ TORCH_SIZE = re.compile(r"torch\.Size\(\s*\[([^\]]*)\]\s*\)")
 CONSTRUCTOR = re.compile(r"(?:\b(?:torch|np|numpy)\.)?\b(tensor|array|Tensor|matrix)\(")
 KEYWORD_ARGUMENT = re.compile(r"^\s*[A-Za-z_]\w*\s*=")
 # `O =`, `softmax(S) =`, `A_{ij} =`: a name before the value (no bracket before the `=`).
-NAME_PREFIX = re.compile(r"^[^=\[\n]*?=\s*(?=[\[(\d\-+.]|tensor|array|torch|np\.)")
+NAME_PREFIX = re.compile(r"^[^\[\n]*=\s*(?=[\[(\d\-+.]|tensor|array|torch|np\.)")
 NUMBER_IN_PRINT = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
 
 

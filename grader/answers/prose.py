@@ -99,7 +99,7 @@ def _numbers(text: str, form: Form) -> list[_Candidate]:
         for match in NUMBER_RUN.finditer(clause):
             if _is_ordinal(clause, match):
                 continue
-            candidate = _evaluate(match.group().strip(), form)
+            candidate = _evaluate(_balanced(match.group().strip()), form)
             if candidate is not None:
                 found.append(candidate)
     return found

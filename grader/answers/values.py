@@ -143,6 +143,8 @@ def read_shapes(raw: Any) -> list[tuple[int, ...] | int]:
         items = list(raw)
     else:
         text = ascii_math(bounded_text(raw, "a list of shapes")) if isinstance(raw, str) else raw
+        if isinstance(text, str):
+            text = re.sub(r"\s*(?:→|->|⟶|=>)\s*", ";", text)     # a chain: 32×32×3 → 16×16×3
         if isinstance(text, str) and re.fullmatch(r"\[\s*[\[(].*[\])]\s*\]", text, re.S):
             text = text[1:-1]       # [[32,32,32],[16,16,32]]: the outer list
         separators = ";\n" if re.search(r"[;\n]", str(text)) else ",;\n"
