@@ -239,9 +239,9 @@ def _question(q: dict, where: Where, problems: list[str]) -> Question:
             tol = {"abs": tol, "rel": 0.0}
         problems += unknown_keys(tol, TOLERANCE_KEYS, where, f"question {qid}: tolerance ",
                                  anchor)
-        if not isinstance(tol, dict) or set(tol) - {"abs", "rel"}:
+        if not isinstance(tol, dict):
             raise AssignmentError(where.at("tolerance", f"question {qid}: tolerance = {tol!r} "
-                                           "must be {{ abs = ..., rel = ... }}", anchor))
+                                           "must be { abs = ..., rel = ... }", anchor))
         tolerance = Tolerance(_number(tol, "abs", 0.0, where, f"question {qid}: tolerance", anchor),
                               _number(tol, "rel", 0.0, where, f"question {qid}: tolerance", anchor))
     answer = q.get("answer")

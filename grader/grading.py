@@ -15,7 +15,7 @@ from grader.key import KeyEntry, compute_key, zero_h0
 from grader.manual import manual_files, manual_scores
 from grader.results import (CheckStatus, ClaimResult, ClaimStatus, IntegrityCheck, Part,
                             QuestionResult, QuestionStatus, Result)
-from grader.submission import Submission, check_ids, load_submission
+from grader.submission import Submission, load_submission
 
 if TYPE_CHECKING:
     from grader.claims import ClaimVerifier
@@ -50,18 +50,58 @@ def grade_folder(folder: Path, assignment: Assignment, options: GradeOptions, *,
                  cached_claims: dict[str, tuple[ClaimResult, list[IntegrityCheck]]] | None = None,
                  ) -> Result:
     """Grade a submission folder; raises GradeError when the folder itself is unusable."""
-    submission = load_submission(folder)
-    check_ids(submission, {q.id for q in assignment.questions}, {c.id for c in assignment.claims})
+    submission, warnings = forgiving_ids(load_submission(folder), assignment)
     key = compute_key(assignment)
     manual = manual_scores(manual_files(assignment.folder, folder.parent))
     questions = [grade_question(e, submission, manual) for e in key.entries]
     claims, integrity = grade_claims(assignment, submission, options, verifier, cached_claims)
+    integrity[:0] = warnings
     if submission.assignment_id not in (None, assignment.id):
         integrity.insert(0, IntegrityCheck(
             "assignment id", CheckStatus.WARN,
             f"{submission.path.name} says assignment {submission.assignment_id!r}, graded "
             f"against {assignment.id!r}"))
     return Result(submission.student, assignment.id, questions, claims, integrity)
+
+
+def forgiving_ids(submission: Submission, assignment: Assignment
+                  ) -> tuple[Submission, list[IntegrityCheck]]:
+    """Answers to ids the assignment lacks are warnings, all of them, not a failed submission;
+    `1.2 = 7200` (TOML reads a bare dotted key as table "1" holding "2") counts as "1.2"."""
+    questions = {q.id for q in assignment.questions}
+    answers: dict[str, Any] = {}
+    warnings: list[IntegrityCheck] = []
+    for qid, value in submission.answers.items():
+        for dotted, answer in _dotted(qid, value, questions):
+            where = submission.where(dotted.split(".")[0] if dotted != qid else qid)
+            if dotted != qid:
+                warnings.append(IntegrityCheck("answers file", CheckStatus.WARN, (
+                    f'{where}: {dotted} = {_short(answer)} is a TOML nesting slip (a bare '
+                    f'{dotted} is read as a table); write "{dotted}" = {_short(answer)} with '
+                    "quotes. Graded as the answer to question " + dotted)))
+            if dotted in questions:
+                answers[dotted] = answer
+            else:
+                known = ", ".join(sorted(questions)) or "none"
+                warnings.append(IntegrityCheck("answers file", CheckStatus.WARN, (
+                    f'{where}: "{dotted}" is not a question of this assignment; ignored '
+                    f"(questions: {known})")))
+    claim_ids = {c.id for c in assignment.claims}
+    for cid in submission.claims:
+        if cid not in claim_ids:
+            warnings.append(IntegrityCheck("answers file", CheckStatus.WARN, (
+                f'{submission.where(cid)}: claim "{cid}" is not a claim of this assignment; '
+                f"ignored (claims: {', '.join(sorted(claim_ids)) or 'none'})")))
+    claims = {k: v for k, v in submission.claims.items() if k in claim_ids}
+    return replace(submission, answers=answers, claims=claims), warnings
+
+
+def _dotted(qid: str, value: Any, questions: set[str]) -> list[tuple[str, Any]]:
+    """("1", {"2": 7200}) -> [("1.2", 7200)] when "1" is no question but the table's keys are."""
+    if qid in questions or not isinstance(value, dict) or not value:
+        return [(qid, value)]
+    return [pair for key, inner in value.items()
+            for pair in _dotted(f"{qid}.{key}", inner, questions)]
 
 
 def grade_question(entry: KeyEntry, submission: Submission,
