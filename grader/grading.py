@@ -251,10 +251,17 @@ def _safe_feedback(status: QuestionStatus, mistake: str | None, parts: list[Part
     return " ".join(line if line.endswith(".") else line + "." for line in lines)
 
 
+PENDING = "Pending: scored by a person."
+
+
+def is_pending(q: QuestionResult) -> bool:
+    """A manual question no person has scored yet (its 0 is not a mark)."""
+    return q.status is QuestionStatus.MANUAL and q.feedback == PENDING
+
+
 def _manual(result: QuestionResult, score: float | None) -> QuestionResult:
     if score is None:
-        return replace(result, status=QuestionStatus.MANUAL,
-                       feedback="Pending: scored by a person.")
+        return replace(result, status=QuestionStatus.MANUAL, feedback=PENDING)
     return replace(result, status=QuestionStatus.MANUAL, score=min(score, result.max_score),
                    feedback=f"Scored by a person: {score:g} / {result.max_score:g}.")
 
