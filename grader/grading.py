@@ -398,12 +398,15 @@ def _redacted_feedback(q: QuestionResult, level: str) -> str:
 
 
 def _redacted_claim(c: ClaimResult, level: str) -> ClaimResult:
-    """Below `answers`, a claim shows whether it held, not the number measured."""
-    if c.status in (ClaimStatus.VERIFIED, ClaimStatus.REFUTED):
+    """Below `answers`, a claim shows whether it held and why not, never the number measured
+    (an unverifiable claim's reason holds no measurement, so it stays as it is)."""
+    if c.status is ClaimStatus.VERIFIED or (c.status is ClaimStatus.REFUTED and level == "format"):
         detail = ("the checkpoint loads and runs" if level == "format" else
-                  f"the re-run {'agrees with' if c.status is ClaimStatus.VERIFIED else 'does not support'}"
-                  " the claimed value")
+                  "the re-run agrees with the claimed value")
         c = replace(c, detail=detail)
+    elif c.status is ClaimStatus.REFUTED:
+        from grader.report import refuted_reason
+        c = replace(c, detail=refuted_reason(c))
     return replace(c, measured=None, curves=[], curves_svg="", log_verdict="",
                    score=0.0 if level == "format" else c.score)
 
@@ -419,12 +422,13 @@ def student_view(result: Result, level: str) -> dict[str, Any]:
                             "feedback": level, "ready": not problems, "problems": problems}
     if level == "format":
         # the same status words the terminal and HTML views use at this level
-        from grader.report import Visibility, shown_claim_status, shown_status
+        from grader.report import (Visibility, claim_reason_shown, shown_claim_status,
+                                   shown_status)
         vis = Visibility.of(level)
         view["questions"] = [{"id": q.id, "kind": q.kind, "status": shown_status(q, vis),
                               "given": q.given, "feedback": q.feedback} for q in shown.questions]
         view["claims"] = [{"id": c.id, "status": shown_claim_status(c, vis), "claimed": c.claimed,
-                           "detail": c.detail if c.status is ClaimStatus.ERROR else ""}
+                           "detail": c.detail if claim_reason_shown(c, vis) else ""}
                           for c in shown.claims]
         return view
     full = shown.to_json()
