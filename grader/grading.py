@@ -145,9 +145,10 @@ def _score(result: QuestionResult, entry: KeyEntry, reading: Reading) -> Questio
         detail = f"{sum(p.ok for p in parts)} of {len(parts)} layers credited"
     # a rounded count (1.2k) that lands on a mistake's number is a coincidence, not a method
     mistake = None if fraction >= 1 or reading.approximate else _diagnose(entry, given)
-    if mistake and q.kind != "cnn.shapes":
-        # a recognised wrong method: coincidentally right entries earn nothing (a shape chain
-        # keeps its follow-through credit, which is earned from the student's own layers)
+    if mistake and q.kind != "cnn.shapes" and entry.form is not Form.TABLE:
+        # a recognised wrong method: coincidentally right entries earn nothing. A shape chain
+        # keeps its follow-through credit and a per-layer table its right rows: those are
+        # worked out one by one, not coincidences of the wrong method.
         fraction, parts = 0.0, [replace(p, ok=False) for p in parts]
     notes = [reading.how] if reading.how else []
     if fraction < 1 and not mistake and _right_working(entry, reading):

@@ -39,6 +39,7 @@ DEFAULT_TOLERANCE = Tolerance(abs=0.01, rel=0.01)   # hand-rounded floats; ints 
 # ---------------------------------------------------------------------------------------------
 
 MAX_CHARS = 2_000               # longer than any honest answer; bounds tokenizing and parsing
+MAX_TABLE_CHARS = 50_000        # a pasted ResNet-50 summary; tables are read line by line
 PARSE_SECONDS = 2.0
 SIMPLIFY_SECONDS = 3.0
 NUMERIC_SECONDS = 3.0
@@ -57,14 +58,14 @@ def show(raw: Any) -> str:
     return f'"{cut}"' if isinstance(raw, str) else cut
 
 
-def bounded_text(raw: Any, what: str) -> str:
+def bounded_text(raw: Any, what: str, limit: int = MAX_CHARS) -> str:
     """The raw answer as a string of bounded length, or AnswerParseError."""
     if isinstance(raw, bool) or not isinstance(raw, (str, int, float)):
         raise AnswerParseError(f"{show(raw)} is not {what}")
     text = str(raw)
-    if len(text) > MAX_CHARS:
+    if len(text) > limit:
         raise AnswerParseError(f"{show(raw)} is too long ({len(text):,} characters; "
-                               f"the limit is {MAX_CHARS:,})")
+                               f"the limit is {limit:,})")
     if not text.strip():
         raise AnswerParseError(f"the answer is empty; expected {what}")
     return text

@@ -71,7 +71,7 @@ def is_sentence(text: str) -> bool:
 
 def clauses(text: str) -> list[str]:
     """The clauses of a text, each cut to what follows its last `=` when it holds one."""
-    text = LIST_MARKER.sub("", _folded(text))
+    text = LIST_MARKER.sub("", folded(text))
     out = []
     for clause in CLAUSE_END.split(text):
         if EQUALS.search(clause):
@@ -83,7 +83,7 @@ def clauses(text: str) -> list[str]:
     return out
 
 
-def _folded(text: str) -> str:
+def folded(text: str) -> str:
     """Full-width digits and brackets made ASCII (× is kept), LaTeX products and $ dropped.
     The full-width comma and full stop stay: they end clauses (NFKC would make `，` a `,`)."""
     text = "".join(c if c in "，。" else unicodedata.normalize("NFKC", c) for c in text)

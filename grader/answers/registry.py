@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Callable
 
 from grader.answers import latex, prints, prose, summaries, units
-from grader.answers.forms import Form, Reading, bounded_text
+from grader.answers.forms import MAX_CHARS, MAX_TABLE_CHARS, Form, Reading, bounded_text
 from grader.answers.matrix_expr import read_matrix_expression
 from grader.answers.values import (read_choice, read_expression, read_int, read_matrix,
                                    read_number, read_shape, read_shapes, read_text)
@@ -77,7 +77,7 @@ def read(raw: Any, form: Form | str, *, dims: int | None = None) -> Reading:
     form = Form(form)
     if not isinstance(raw, str):
         return Reading(plain(raw, form, dims))
-    bounded_text(raw, "an answer")
+    bounded_text(raw, "an answer", MAX_TABLE_CHARS if form is Form.TABLE else MAX_CHARS)
     for row in NOTATIONS:
         if row.before_plain and form in row.forms and (found := row.read(raw, form, dims)):
             return replace(found, notation=row.name)
@@ -100,7 +100,7 @@ def _working(raw: str, form: Form) -> Any:
     if form not in NUMERIC or not EQUATION.search(raw):
         return None
     before = EQUATION.split(raw)[-2]
-    runs = list(prose.NUMBER_RUN.finditer(prose._folded(before)))
+    runs = list(prose.NUMBER_RUN.finditer(prose.folded(before)))
     if not runs:
         return None
     try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from grader.answers.forms import Form, Reading, bounded_text, show
+from grader.answers.forms import MAX_TABLE_CHARS, Form, Reading, bounded_text, show
 from grader.answers.values import read_int, read_shape, split_top
 from grader.errors import AnswerParseError
 
@@ -25,7 +25,7 @@ TOTAL_PARAMS = re.compile(r"Total params:\s*([\d,]+)")
 def read_table(raw: Any) -> list[list[Any]]:
     """Per-layer rows [name, shape, params] from a TOML array or lines of `a | shape | n`."""
     if isinstance(raw, str):
-        rows = _table_rows(bounded_text(raw, "a table"))
+        rows = _table_rows(bounded_text(raw, "a table", MAX_TABLE_CHARS))
     elif isinstance(raw, (list, tuple)):
         rows = [_row_cells(r) for r in raw]
     else:
