@@ -96,3 +96,37 @@ def test_two_candidates_are_named_in_the_students_notation() -> None:
 def test_an_arithmetic_slip_is_named_without_the_expected_value() -> None:
     result = _graded({"q": "1.2", "answer": "15×15×32 = 7220"})
     assert "arithmetic slip" in result.feedback and "7200" not in result.feedback
+
+
+def test_messages_quote_the_students_notation() -> None:
+    """An unparsable answer's message never shows a × the student wrote as `*`."""
+    for case in CORPUS["cases"]:
+        result = _graded(case)
+        if result.status == "unparsable" and "×" in str(case["answer"]):
+            assert "*" not in result.feedback.replace(str(case["answer"]), ""), result.feedback
+
+
+ROWS = [  # (answer, form, the registry row that claims it, value)
+    ("Total params: 11,173,962\nTrainable params: 11,173,962", "int", "summary footer",
+     11173962),
+    ("torch.Size([3, 2])", "shape", "torch.Size", (3, 2)),
+    ("tensor([[1., 2.]], device='cuda:0', dtype=torch.float64)", "matrix", "tensor/array print",
+     [[1.0, 2.0]]),
+    ("array(1216)", "int", "tensor/array print", 1216),
+    ("[[1 2]\n [3 4]]", "matrix", "plain", [[1.0, 2.0], [3.0, 4.0]]),
+    ("2\\begin{bmatrix}1 & 2\\end{bmatrix}", "matrix", "LaTeX matrix", [[2.0, 4.0]]),
+    ("W^K \\in \\mathbb{R}^{8 \\times 4}", "shape", "LaTeX \\mathbb{R}", (8, 4)),
+    ("O = [[3, 4]]", "matrix", "name =", [[3.0, 4.0]]),
+    ("11.17M", "int", "number with a suffix", 11170000),
+    ("(3) 1216。", "int", "label and full stop", 1216),
+    ("共 １２１６ 个参数", "int", "sentence", 1216),
+]
+
+
+@pytest.mark.parametrize(("raw", "form", "row", "value"), ROWS, ids=[r[2] for r in ROWS])
+def test_the_registry_records_which_row_read_the_answer(raw: str, form: str, row: str,
+                                                        value: Any) -> None:
+    from grader.answers import NOTATIONS, read
+    reading = read(raw, form)
+    assert (reading.notation, reading.value) == (row, value)
+    assert row == "plain" or row in {n.name for n in NOTATIONS}
