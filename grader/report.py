@@ -484,7 +484,7 @@ def _working(q: QuestionResult, vis: Visibility) -> str:
         return ""
     lines = [f"Expected: {fmt_answer(q.expected, q.kind)}"]
     if q.steps:
-        lines.append("Working: " + "; ".join(q.steps))
+        lines += ["Working:", *(f"  {step}" for step in q.steps)]
     return "\n" + "\n".join(lines)
 
 
