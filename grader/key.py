@@ -5,6 +5,7 @@ question's params and says in which form (`answers.Form`) a student's answer is 
 """
 from __future__ import annotations
 
+import difflib
 import json
 import re
 from dataclasses import dataclass, replace
@@ -12,7 +13,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 from grader.answers import Form, parse
-from grader.assignment import Assignment, Question, load_assignment
+from grader.assignment import (Assignment, Question, Where, joined_problems, load_assignment,
+                               unknown_keys)
 from grader.errors import AnswerParseError, AssignmentError
 from reference.worked import Worked
 
@@ -104,16 +106,46 @@ def expected(question: Question, assignment: Assignment | None = None) -> KeyEnt
 
 def check_params(assignment: Assignment) -> None:
     """Every param a question gives is one its kind declares (PARAMS), all problems at once."""
-    from grader.assignment import Where, unknown_keys
     where = Where(assignment.path, assignment.path.read_text(encoding="utf-8", errors="replace"))
     problems: list[str] = []
     for q in assignment.questions:
         if q.kind in PARAMS:
             problems += unknown_keys(q.params, PARAMS[q.kind], where, f"question {q.id}: params ",
                                      f'id = "{q.id}"')
+            problems += _layer_key_problems(q, where)
     if problems:
-        from grader.assignment import joined_problems
         raise AssignmentError(joined_problems(assignment.path, problems))
+
+
+def _layer_key_problems(q: Question, where: Where) -> list[str]:
+    """A typo inside a layer (`filter = 32`): the layer, the key and the nearest layer key."""
+    from reference.cnn import LAYER_KEYS
+    layers = q.params.get("layers")
+    if not isinstance(layers, list):
+        return []
+    problems = []
+    for index, layer in enumerate(layers, 1):
+        kind = str(layer.get("type", "")).lower() if isinstance(layer, dict) else ""
+        if kind not in LAYER_KEYS:
+            continue                    # the reference names an unknown type itself
+        valid = ("type", "name", *sorted(LAYER_KEYS[kind]))
+        for key in layer:
+            if key not in valid:
+                near = difflib.get_close_matches(str(key), valid, n=1, cutoff=0.5)
+                hint = f'; did you mean "{near[0]}"?' if near else f" (valid: {', '.join(valid)})"
+                line = _line_of_layer_key(where.text, str(key), f'id = "{q.id}"')
+                at = f"{where.path.name} line {line}" if line else where.path.name
+                problems.append(f'{at}: question {q.id}: layer {index} ({kind}) unknown key '
+                                f'"{key}"{hint}')
+    return problems
+
+
+def _line_of_layer_key(text: str, key: str, anchor: str) -> int | None:
+    """The line of `key =` inside an inline layer table, after the question's id line."""
+    lines = text.splitlines()
+    start = next((i for i, line in enumerate(lines) if anchor in line), 0)
+    pattern = re.compile(rf"(?:^|[{{,])\s*{re.escape(key)}\s*=")
+    return next((i + 1 for i in range(start, len(lines)) if pattern.search(lines[i])), None)
 
 
 def _where(question: Question, assignment: Assignment | None) -> str:

@@ -51,6 +51,7 @@ _ALLOWED_KEYS: dict[str, frozenset[str]] = {
 }
 _REQUIRED_KEYS = {"conv2d": ("filters", "kernel"), "maxpool2d": ("kernel",),
                   "avgpool2d": ("kernel",), "dense": ("units",)}
+LAYER_KEYS = _ALLOWED_KEYS     # public: the keys each layer type takes, for checkers
 _POOLS = ("maxpool2d", "avgpool2d")
 _SAME, _VALID = "same", "valid"
 

@@ -151,3 +151,11 @@ def test_working_credit_and_h0_are_read_from_the_assignment(tmp_path: Path) -> N
     assert "arithmetic slip (credit 0.5 of the points)" in slip["feedback"]
     assert (unroll["status"], unroll["score"]) == ("incorrect", 0.0)
     assert "bias left out" in unroll["feedback"]
+
+
+def test_a_typo_inside_a_layer_names_the_nearest_layer_key(tmp_path: Path) -> None:
+    text = HEAD + FLATTEN.replace('{ type = "maxpool2d", kernel = 2 }',
+                                  '{ type = "maxpool2d", kernal = 2 }')
+    result = _invoke("validate", str(_course(tmp_path, text) / "assignments" / "hw"))
+    assert result.stderr.strip() == ('Error: assignment.toml line 11: question 1.1: layer 2 '
+                                     '(maxpool2d) unknown key "kernal"; did you mean "kernel"?')
