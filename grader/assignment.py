@@ -5,7 +5,7 @@ import difflib
 import math
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Sequence
 
 from grader.errors import AssignmentError
 from grader.inputs import key_line, read_toml
@@ -85,8 +85,12 @@ class Assignment:
         return next((c for c in self.claims if c.id == cid), None)
 
 
-def load_assignment(path: Path | str) -> Assignment:
-    """Read an assignment from its folder or its TOML file."""
+QuestionCheck = Callable[["Question", "Where"], list[str]]
+
+
+def load_assignment(path: Path | str, checks: Sequence[QuestionCheck] = ()) -> Assignment:
+    """Read an assignment from its folder or its TOML file. `checks` add problems per question
+    (key.py's params per kind), so that every problem of the file is reported in one run."""
     path = Path(path)
     if path.is_dir():
         path = path / "assignment.toml"
@@ -105,6 +109,7 @@ def load_assignment(path: Path | str) -> Assignment:
     questions = tuple(_collect(problems, _question, q, where)
                       for q in _array(data, "question", where))
     claims = tuple(_collect(problems, _claim, c, where) for c in _array(data, "claim", where))
+    problems += [p for q in questions if q is not None for check in checks for p in check(q, where)]
     if problems:
         raise AssignmentError(joined_problems(path, problems))
     _no_duplicates([q.id for q in questions] + [c.id for c in claims], where)

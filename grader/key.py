@@ -55,7 +55,7 @@ class AnswerKey:
 
 def validate(path: Path | str) -> "Validation":
     """`grade validate`: read the assignment strictly and compute every answer, grading nothing."""
-    assignment = load_assignment(path)
+    assignment = load_assignment(path, checks=(params_problems,))
     return Validation(compute_key(assignment))
 
 
@@ -71,7 +71,7 @@ class Validation:
 
 def answer_key(path: Path | str) -> AnswerKey:
     """`grade key`: the answer key of the assignment at `path` (folder or TOML)."""
-    return compute_key(load_assignment(path))
+    return compute_key(load_assignment(path, checks=(params_problems,)))
 
 
 _CACHE: dict[tuple[str, int], AnswerKey] = {}
@@ -106,15 +106,22 @@ def expected(question: Question, assignment: Assignment | None = None) -> KeyEnt
 
 def check_params(assignment: Assignment) -> None:
     """Every param a question gives is one its kind declares (PARAMS), all problems at once."""
-    where = Where(assignment.path, assignment.path.read_text(encoding="utf-8", errors="replace"))
-    problems: list[str] = []
-    for q in assignment.questions:
-        if q.kind in PARAMS:
-            problems += unknown_keys(q.params, PARAMS[q.kind], where, f"question {q.id}: params ",
-                                     f'id = "{q.id}"')
-            problems += _layer_key_problems(q, where)
+    try:
+        text = assignment.path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        text = ""                       # an assignment built in code: no lines to name
+    where = Where(assignment.path, text)
+    problems = [p for q in assignment.questions for p in params_problems(q, where)]
     if problems:
         raise AssignmentError(joined_problems(assignment.path, problems))
+
+
+def params_problems(q: Question, where: Where) -> list[str]:
+    """Params its kind does not declare, and typos inside its layers."""
+    if q.kind not in PARAMS:
+        return []                       # a kind that declares nothing is not checked
+    return unknown_keys(q.params, PARAMS[q.kind], where, f"question {q.id}: params ",
+                        f'id = "{q.id}"') + _layer_key_problems(q, where)
 
 
 def _layer_key_problems(q: Question, where: Where) -> list[str]:

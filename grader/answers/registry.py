@@ -39,9 +39,10 @@ def _read_marked(text: str, form: Form, dims: int | None) -> Reading | None:
     if stripped == text.strip() or not stripped:
         return None
     try:
-        return Reading(plain(stripped, form, dims), "read without its label and full stop")
+        value = plain(stripped, form, dims)
     except AnswerParseError:
         return None
+    return Reading(value, f"read {_shown(value)} without the label or full stop around it")
 
 
 NOTATIONS: tuple[Notation, ...] = (
@@ -111,4 +112,7 @@ def _working(raw: str, form: Form) -> Any:
 
 
 def _shown(value: Any) -> str:
+    """A value as feedback names it: 1216, 0.5, 3×2 (a shape in the student's ×)."""
+    if isinstance(value, tuple):
+        return "×".join(map(str, value))
     return f"{value:g}" if isinstance(value, float) else str(value)

@@ -159,3 +159,11 @@ def test_a_typo_inside_a_layer_names_the_nearest_layer_key(tmp_path: Path) -> No
     result = _invoke("validate", str(_course(tmp_path, text) / "assignments" / "hw"))
     assert result.stderr.strip() == ('Error: assignment.toml line 11: question 1.1: layer 2 '
                                      '(maxpool2d) unknown key "kernal"; did you mean "kernel"?')
+
+
+def test_validate_reports_key_and_param_problems_together(tmp_path: Path) -> None:
+    text = HEAD + FLATTEN.replace("points = 2", "point = 2").replace("input =", "inputs =")
+    result = _invoke("validate", str(_course(tmp_path, text) / "assignments" / "hw"))
+    line = result.stderr.strip()
+    assert line.startswith("Error: assignment.toml: 2 problems: ")
+    assert '"point"; did you mean "points"?' in line and '"inputs"; did you mean "input"?' in line
