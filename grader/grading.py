@@ -115,7 +115,7 @@ def grade_question(entry: KeyEntry, submission: Submission,
     if raw is None or (isinstance(raw, str) and not raw.strip()) or raw == []:
         return replace(result, feedback="No answer given.")
     try:
-        reading = read(raw, entry.form, dims=_dims(entry))
+        reading = read(raw, entry.form, expect_dims=_dims(entry))
     except AnswerParseError as e:
         return replace(result, status=QuestionStatus.UNPARSABLE,
                        feedback=f'{submission.where(q.id)}: "{q.id}" = {_short(raw)}: {e}')

@@ -493,7 +493,8 @@ def claim_reason_shown(c: ClaimResult, vis: Visibility) -> bool:
     the verdict (an error always); `claim_reason` cuts it to what the level may say."""
     if vis.answers or c.status == ClaimStatus.ERROR:
         return True
-    return c.status == ClaimStatus.UNVERIFIABLE or (vis.verdicts and c.status == ClaimStatus.REFUTED)
+    return c.status == ClaimStatus.UNVERIFIABLE or (vis.verdicts
+                                                    and c.status == ClaimStatus.REFUTED)
 
 
 def claim_reason(c: ClaimResult, vis: Visibility) -> str:

@@ -134,6 +134,12 @@ def _balanced(text: str) -> str:
 
 
 def _shapes(text: str, dims: int | None) -> list[_Candidate]:
+    """Shapes of the asked dimensions; when the sentence has none, every shape in it (a 3-D
+    answer to a 2-D question is read, and then marked wrong, not refused)."""
+    return _shapes_of(text, dims) or (_shapes_of(text, None) if dims else [])
+
+
+def _shapes_of(text: str, dims: int | None) -> list[_Candidate]:
     found = []
     for clause in clauses(text):
         for match in SHAPE_RUN.finditer(clause):

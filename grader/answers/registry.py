@@ -73,14 +73,21 @@ def plain(raw: Any, form: Form, dims: int | None = None) -> Any:
     return _PLAIN[form](raw)
 
 
-def read(raw: Any, form: Form | str, *, dims: int | None = None) -> Reading:
-    """Read a student's answer as the given form, saying how; AnswerParseError says why not."""
+def read(raw: Any, form: Form | str, *, dims: int | None = None,
+         expect_dims: int | None = None) -> Reading:
+    """Read a student's answer as the given form, saying how; AnswerParseError says why not.
+
+    `dims`: a shape must have this many dimensions (else unparsable). `expect_dims`: the
+    dimensions the key's shapes have, used only to pick the shapes out of a sentence (a plain
+    `3×2×1` still reads, and is then marked wrong).
+    """
     form = Form(form)
+    pick = dims or expect_dims
     if not isinstance(raw, str):
         return Reading(plain(raw, form, dims))
     bounded_text(raw, "an answer", MAX_TABLE_CHARS if form is Form.TABLE else MAX_CHARS)
     for row in NOTATIONS:
-        if row.before_plain and form in row.forms and (found := row.read(raw, form, dims)):
+        if row.before_plain and form in row.forms and (found := row.read(raw, form, pick)):
             return replace(found, notation=row.name)
     try:
         value = plain(raw, form, dims)
@@ -91,7 +98,9 @@ def read(raw: Any, form: Form | str, *, dims: int | None = None) -> Reading:
         return Reading(value, f"read {_shown(value)} after the last =" if equation else "",
                        working=_working(raw, form))
     for row in NOTATIONS:
-        if not row.before_plain and form in row.forms and (found := row.read(raw, form, dims)) is not None:
+        if row.before_plain or form not in row.forms:
+            continue
+        if (found := row.read(raw, form, pick)) is not None:
             return replace(found, notation=row.name, working=_working(raw, form))
     raise first_error
 

@@ -15,7 +15,8 @@ from sympy.parsing.sympy_parser import (
     implicit_multiplication, stringify_expr,
 )
 
-from grader.answers.forms import MAX_DIGITS, MAX_EXPONENT, MAX_SYMBOLIC_EXPONENT, PARSE_SECONDS, show
+from grader.answers.forms import (MAX_DIGITS, MAX_EXPONENT, MAX_SYMBOLIC_EXPONENT,
+                                  PARSE_SECONDS, show)
 from grader.errors import AnswerParseError
 
 T = TypeVar("T")

@@ -53,7 +53,7 @@ def _table_rows(text: str) -> list[list[Any]]:
         pasted = TORCHSUMMARY_ROW.fullmatch(line)
         if "|" in line or "\t" in line:
             cells = [c.strip() for c in re.split(r"[|\t]", line)]
-        elif pasted:            # torchsummary's own columns, pasted: `Conv2d-1  [-1, 6, 28, 28]  156`
+        elif pasted:            # torchsummary's columns: `Conv2d-1  [-1, 6, 28, 28]  156`
             cells = list(pasted.groups())
         else:
             cells = [c.strip() for c in split_top(line, ",")]
