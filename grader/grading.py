@@ -150,24 +150,25 @@ def _score(result: QuestionResult, entry: KeyEntry, reading: Reading) -> Questio
         # keeps its follow-through credit and a per-layer table its right rows: those are
         # worked out one by one, not coincidences of the wrong method.
         fraction, parts = 0.0, [replace(p, ok=False) for p in parts]
-    notes = [reading.how] if reading.how else []
+    working = ""
     if fraction < 1 and not mistake and _right_working(entry, reading):
         fraction = max(fraction, q.working_credit)
-        notes.append("your working before the last = is right; the value after it is an "
-                     "arithmetic slip" + (f" (credit {q.working_credit:g} of the points)"
-                                          if q.working_credit else ""))
+        working = ("your working before the last = is right; the value after it is an "
+                   "arithmetic slip" + (f" (credit {q.working_credit:g} of the points)"
+                                        if q.working_credit else ""))
     elif fraction < 1 and reading.approximate:
-        notes.append("a rounded count (k, M) is accepted only within the question's tolerance")
+        working = "a rounded count (k, M) is accepted only within the question's tolerance"
     status = (QuestionStatus.CORRECT if fraction >= 1 else
               QuestionStatus.INCORRECT if fraction <= 0 else QuestionStatus.PARTIAL)
     feedback = _feedback(status, detail, mistake, parts)
     return replace(result, status=status, score=round(q.points * fraction, 4), mistake=mistake,
-                   parts=parts, feedback=_with_notes(feedback, notes))
+                   parts=parts, read_as=reading.how, working=working,
+                   feedback=with_notes(feedback, reading.how, working))
 
 
-def _with_notes(feedback: str, notes: list[str]) -> str:
+def with_notes(feedback: str, *notes: str) -> str:
     """How the answer was read, and a word on the working, after the verdict."""
-    extra = " ".join(f"{n[0].upper()}{n[1:]}." for n in notes)
+    extra = " ".join(f"{n[0].upper()}{n[1:]}." for n in notes if n)
     return f"{feedback} {extra}" if extra else feedback
 
 
@@ -393,9 +394,9 @@ def redact(result: Result, level: str) -> Result:
 def _redacted_feedback(q: QuestionResult, level: str) -> str:
     if q.status in (QuestionStatus.MISSING, QuestionStatus.UNPARSABLE, QuestionStatus.MANUAL):
         return q.feedback
-    if level == "format":
-        return "Parsed."
-    return _safe_feedback(q.status, q.mistake, q.parts)
+    if level == "format":       # how it was read, yes; whether the working was right, no
+        return with_notes("Parsed.", q.read_as)
+    return with_notes(_safe_feedback(q.status, q.mistake, q.parts), q.read_as, q.working)
 
 
 def _redacted_claim(c: ClaimResult, level: str) -> ClaimResult:

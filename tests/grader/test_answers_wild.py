@@ -130,3 +130,14 @@ def test_the_registry_records_which_row_read_the_answer(raw: str, form: str, row
     reading = read(raw, form)
     assert (reading.notation, reading.value) == (row, value)
     assert row == "plain" or row in {n.name for n in NOTATIONS}
+
+
+@pytest.mark.parametrize("level", ["format", "correctness"])
+def test_every_feedback_level_says_how_the_answer_was_read(level: str) -> None:
+    from grader.grading import redact
+    from grader.results import Result
+    result = _graded({"q": "1.2", "answer": "总元素数量为 15×15×32 = 7220"})
+    (shown,) = redact(Result("s", "hw", [result]), level).questions
+    assert "Read 7220 after the last =." in shown.feedback
+    assert ("arithmetic slip" in shown.feedback) is (level == "correctness")
+    assert "7200" not in shown.feedback
