@@ -64,6 +64,9 @@ def grade_folder(folder: Path, assignment: Assignment, options: GradeOptions, *,
     return Result(submission.student, assignment.id, questions, claims, integrity)
 
 
+ANSWERS_FILE_CHECK = "answers file"
+
+
 def forgiving_ids(submission: Submission, assignment: Assignment
                   ) -> tuple[Submission, list[IntegrityCheck]]:
     """Answers to ids the assignment lacks are warnings, all of them, not a failed submission;
@@ -75,7 +78,7 @@ def forgiving_ids(submission: Submission, assignment: Assignment
         for dotted, answer in _dotted(qid, value, questions):
             where = submission.where(dotted.split(".")[0] if dotted != qid else qid)
             if dotted != qid:
-                warnings.append(IntegrityCheck("answers file", CheckStatus.WARN, (
+                warnings.append(IntegrityCheck(ANSWERS_FILE_CHECK, CheckStatus.WARN, (
                     f'{where}: {dotted} = {_short(answer)} is a TOML nesting slip (a bare '
                     f'{dotted} is read as a table); write "{dotted}" = {_short(answer)} with '
                     "quotes. Graded as the answer to question " + dotted)))
@@ -83,13 +86,13 @@ def forgiving_ids(submission: Submission, assignment: Assignment
                 answers[dotted] = answer
             else:
                 known = ", ".join(sorted(questions)) or "none"
-                warnings.append(IntegrityCheck("answers file", CheckStatus.WARN, (
+                warnings.append(IntegrityCheck(ANSWERS_FILE_CHECK, CheckStatus.WARN, (
                     f'{where}: "{dotted}" is not a question of this assignment; ignored '
                     f"(questions: {known})")))
     claim_ids = {c.id for c in assignment.claims}
     for cid in submission.claims:
         if cid not in claim_ids:
-            warnings.append(IntegrityCheck("answers file", CheckStatus.WARN, (
+            warnings.append(IntegrityCheck(ANSWERS_FILE_CHECK, CheckStatus.WARN, (
                 f'{submission.where(cid)}: claim "{cid}" is not a claim of this assignment; '
                 f"ignored (claims: {', '.join(sorted(claim_ids)) or 'none'})")))
     claims = {k: v for k, v in submission.claims.items() if k in claim_ids}
@@ -420,6 +423,8 @@ def student_view(result: Result, level: str) -> dict[str, Any]:
                 if q.status in (QuestionStatus.MISSING, QuestionStatus.UNPARSABLE)]
     problems += [f"claim {c.id}: {c.detail}" for c in shown.claims
                  if c.status in (ClaimStatus.ERROR, ClaimStatus.UNVERIFIABLE)]
+    # an answer filed under an id the assignment lacks is ignored: the student must know
+    problems += [i.detail for i in result.integrity if i.check == ANSWERS_FILE_CHECK]
     view: dict[str, Any] = {"student": result.student, "assignment": result.assignment,
                             "feedback": level, "ready": not problems, "problems": problems}
     if level == "format":

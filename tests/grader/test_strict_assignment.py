@@ -167,3 +167,13 @@ def test_validate_reports_key_and_param_problems_together(tmp_path: Path) -> Non
     line = result.stderr.strip()
     assert line.startswith("Error: assignment.toml: 2 problems: ")
     assert '"point"; did you mean "points"?' in line and '"inputs"; did you mean "input"?' in line
+
+
+def test_grade_check_lists_an_ignored_answer_as_a_problem(tmp_path: Path) -> None:
+    answers = 'assignment = "hw"\n[answers]\n"1.1" = 16384\n"Q1.1" = 16384\n'
+    course = _course(tmp_path, HEAD + FLATTEN, answers)
+    result = _invoke("check", str(course / "submissions" / "ann"), "--json")
+    view = json.loads(result.stdout)
+    assert view["ready"] is False
+    assert view["problems"] == ['answers.toml line 4: "Q1.1" is not a question of this '
+                                "assignment; ignored (questions: 1.1)"]
