@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.assignment import Assignment
-from grader.grading import is_pending
+from grader.marking import is_pending
 from grader.results import ClaimStatus, QuestionStatus, Result, _num
 
 WRONG = (QuestionStatus.INCORRECT, QuestionStatus.PARTIAL)    # parsed, and wrong

@@ -1,6 +1,6 @@
 """Answers as the seed students write them, marked as a TA would mark them (answers_wild.json).
 
-Each case is graded through `grading.grade_question` against a question of the table's own
+Each case is graded through `marking.grade_question` against a question of the table's own
 `questions`, and must get the TA's status, score fraction and named mistake. Cases marked
 `known_gap` are verdicts this grader does not reach yet: they run as strict xfails, so fixing one
 shows up. `test_agreement` prints the share of all cases marked as a TA would.
@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from grader.assignment import Question, Tolerance
-from grader.grading import grade_question
+from grader.marking import grade_question
 from grader.key import expected
 from grader.results import QuestionResult
 from grader.submission import Submission
