@@ -11,14 +11,15 @@ import io
 import json
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from grader.assignment import Assignment
+from grader.marking import is_pending
 from grader.results import ClaimStatus, QuestionStatus, Result, _num
 
-WRONG = (QuestionStatus.INCORRECT, QuestionStatus.PARTIAL, QuestionStatus.UNPARSABLE)
+WRONG = (QuestionStatus.INCORRECT, QuestionStatus.PARTIAL)    # parsed, and wrong
 
 
 @dataclass(frozen=True)
@@ -27,10 +28,24 @@ class QuestionStats:
     kind: str
     max_score: float
     mean: float | None              # over graded students
-    mean_fraction: float | None     # mean / max_score, the difficulty shown as a bar
+    mean_fraction: float | None     # mean / max_score
     answered: int
-    common_wrong: str | None        # the most common wrong answer, as written
+    common_wrong: str | None        # the most common wrong answer that parsed, normalised
     common_wrong_count: int
+    unparsable: int = 0             # answers that could not be read (never "wrong answers")
+    pending: int = 0                # manual scores no person has given yet
+
+    @property
+    def difficulty(self) -> float | None:
+        """Share of the points lost on average: the bar grows as the question gets harder."""
+        return None if self.mean_fraction is None else round(1 - self.mean_fraction, 4)
+
+
+@dataclass(frozen=True)
+class MistakeCount:
+    question: str
+    mistake: str
+    students: int
 
 
 @dataclass(frozen=True)
@@ -64,6 +79,7 @@ class ClassSummary:
     columns: list[str]              # the table's per-question / per-claim column ids
     rows: list[Row]
     histogram_svg: str
+    mistakes: list[MistakeCount] = field(default_factory=list)   # most made first
 
 
 def class_summary(results: list[Result], assignment: Assignment) -> ClassSummary:
@@ -82,10 +98,12 @@ def class_summary(results: list[Result], assignment: Assignment) -> ClassSummary
             if item is None:
                 cells.append(""), keys.append("")
             elif cid in {c.id for c in assignment.claims}:
-                cells.append(f"{_num(item.score)} ({item.status})")
+                cells.append(f"{item.score:.2f} ({item.status})")
                 keys.append(str(item.score))
+            elif is_pending(item):
+                cells.append("pending"), keys.append("")
             else:
-                cells.append(str(_num(item.score)))
+                cells.append(f"{item.score:.2f}")
                 keys.append(str(item.score))
         rows.append(Row(r.student, None if r.error else f"{report_stem(r.student)}.html",
                         None if r.error else _num(r.score), cells, keys, r.error))
@@ -96,7 +114,15 @@ def class_summary(results: list[Result], assignment: Assignment) -> ClassSummary
         median=_num(_median(scores)) if scores else None,
         questions=[_question_stats(q.id, q.kind, q.points, ok) for q in assignment.questions],
         claims=[_claim_stats(c.id, ok) for c in assignment.claims],
-        columns=columns, rows=rows, histogram_svg=histogram_svg(scores, max_score))
+        columns=columns, rows=rows, histogram_svg=histogram_svg(scores, max_score),
+        mistakes=_mistake_counts(ok))
+
+
+def _mistake_counts(ok: list[Result]) -> list[MistakeCount]:
+    """Per question and named mistake, how many students made it."""
+    counts = Counter((q.id, q.mistake) for r in ok for q in r.questions if q.mistake)
+    return [MistakeCount(qid, mistake, n) for (qid, mistake), n in
+            sorted(counts.items(), key=lambda item: (-item[1], item[0]))]
 
 
 def _median(xs: list[float]) -> float:
@@ -106,17 +132,33 @@ def _median(xs: list[float]) -> float:
 
 def _question_stats(qid: str, kind: str, points: float, ok: list[Result]) -> QuestionStats:
     found = [q for r in ok for q in r.questions if q.id == qid]
-    mean = sum(q.score for q in found) / len(found) if found else None
-    wrong = Counter(_as_written(q.given) for q in found if q.status in WRONG)
+    pending = sum(is_pending(q) for q in found)
+    marked = [q for q in found if not is_pending(q)]
+    mean = sum(q.score for q in marked) / len(marked) if marked else None
+    wrong = Counter(normalised(q.given, q.expected) for q in marked if q.status in WRONG)
     common = wrong.most_common(1)
     return QuestionStats(qid, kind, points, None if mean is None else _num(mean),
                          None if mean is None or not points else round(mean / points, 4),
                          sum(q.status is not QuestionStatus.MISSING for q in found),
-                         common[0][0] if common else None, common[0][1] if common else 0)
+                         common[0][0] if common else None, common[0][1] if common else 0,
+                         sum(q.status is QuestionStatus.UNPARSABLE for q in found), pending)
 
 
-def _as_written(given: Any) -> str:
-    """Answers counted as the same wrong answer when written the same, spacing aside."""
+def normalised(given: Any, expected: Any) -> str:
+    """One spelling per wrong answer: `7,220`, `7220。` and `= 7220` are one; `3x2`, `(3, 2)`
+    and `3×2` are one. Read as the key's answer is (a number, a shape), else spacing aside."""
+    from grader.answers import Form, parse
+    from grader.errors import AnswerParseError
+    form = (Form.NUMBER if isinstance(expected, (int, float)) and not isinstance(expected, bool)
+            else Form.SHAPE if isinstance(expected, list) and expected
+            and all(isinstance(d, int) for d in expected) else None)
+    if form is not None:
+        try:
+            value = parse(given, form)
+        except AnswerParseError:
+            pass
+        else:
+            return f"{value:.6g}" if form is Form.NUMBER else "×".join(map(str, value))
     text = given if isinstance(given, str) else json.dumps(given, ensure_ascii=False)
     return " ".join(text.split())
 

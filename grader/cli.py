@@ -167,6 +167,18 @@ def key(assignment: Path, markdown: bool, as_json: bool) -> None:
 
 @main.command()
 @click.argument("assignment", type=click.Path(path_type=Path))
+@one_line_errors
+def validate(assignment: Path) -> None:
+    """Check an assignment file strictly (unknown keys, params, answers) without grading.
+
+    Example: grade validate assignments/demo
+    """
+    from grader import key as key_mod
+    key_mod.validate(assignment).show()
+
+
+@main.command()
+@click.argument("assignment", type=click.Path(path_type=Path))
 @click.option("--out", required=True, type=click.Path(path_type=Path),
               help="Folder for the students' assignment.toml (not the assignment's own).")
 @one_line_errors

@@ -10,17 +10,18 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
-from grader.answers import Form, compare, parse
 from grader.assignment import Assignment, Claim, find_assignment, load_assignment
-from grader.errors import AnswerParseError, AssignmentError, GradeError, GradingFailed
-from grader.i18n import _, mistake as say_mistake, use_language
+from grader.errors import AssignmentError, GradeError, GradingFailed
+from grader.i18n import _, use_language
 from grader.inputs import is_link_free
-from grader.key import KeyEntry, compute_key
+from grader.key import compute_key
 from grader.manual import manual_comments, manual_files, manual_scores
-from grader.results import (CheckStatus, ClaimResult, ClaimStatus, IntegrityCheck, Part,
+from grader.marking import (ANSWERS_FILE_CHECK, forgiving_ids, grade_question, safe_feedback,
+                            with_notes)
+from grader.release import not_checked, private_claim
+from grader.results import (CheckStatus, ClaimResult, ClaimStatus, IntegrityCheck,
                             QuestionResult, QuestionStatus, Result)
-from grader.release import answer_withheld, not_checked, private_claim, read_only
-from grader.submission import Submission, check_ids, identity_check, load_submission
+from grader.submission import Submission, identity_check, load_submission
 
 if TYPE_CHECKING:
     from grader.claims import ClaimVerifier
@@ -66,13 +67,13 @@ def _grade_folder(folder: Path, assignment: Assignment, options: GradeOptions,
                   verifier: "ClaimVerifier | None",
                   cached_claims: dict[str, tuple[ClaimResult, list[IntegrityCheck]]] | None,
                   ) -> Result:
-    submission = load_submission(folder)
-    check_ids(submission, {q.id for q in assignment.questions}, {c.id for c in assignment.claims})
+    submission, warnings = forgiving_ids(load_submission(folder), assignment)
     key = compute_key(assignment)
     files = manual_files(assignment.folder, folder.parent)
     manual, comments = manual_scores(files), manual_comments(files)
     questions = [grade_question(e, submission, manual, comments) for e in key.entries]
     claims, integrity = grade_claims(assignment, submission, options, verifier, cached_claims)
+    integrity[:0] = warnings
     if submission.assignment_id not in (None, assignment.id):
         integrity.insert(0, IntegrityCheck(
             "assignment id", CheckStatus.WARN,
@@ -81,130 +82,6 @@ def _grade_folder(folder: Path, assignment: Assignment, options: GradeOptions,
     if (who := identity_check(submission)) is not None:
         integrity.insert(0, who)
     return Result(submission.student, assignment.id, questions, claims, integrity)
-
-
-def grade_question(entry: KeyEntry, submission: Submission,
-                   manual: dict[tuple[str, str], float] | None = None,
-                   comments: dict[tuple[str, str], str] | None = None) -> QuestionResult:
-    q = entry.question
-    raw = submission.answers.get(q.id)
-    result = QuestionResult(q.id, q.kind, QuestionStatus.MISSING, 0.0, q.points, entry.answer,
-                            raw, steps=list(entry.worked.steps) if entry.worked else [])
-    if q.kind == "manual":
-        who = (submission.student, q.id)
-        return _manual(result, (manual or {}).get(who), (comments or {}).get(who, ""))
-    if raw is None or (isinstance(raw, str) and not raw.strip()) or raw == []:
-        return replace(result, feedback=_("No answer given."))
-    if answer_withheld(q):              # a students' copy: the answer is checked when graded
-        return read_only(result, raw)
-    try:
-        given = parse(raw, entry.form)
-    except AnswerParseError as e:
-        return replace(result, status=QuestionStatus.UNPARSABLE,
-                       feedback=f'{submission.where(q.id)}: "{q.id}" = {_short(raw)}: {e}')
-    return _score(result, entry, given)
-
-
-def _score(result: QuestionResult, entry: KeyEntry, given: Any) -> QuestionResult:
-    q = entry.question
-    cmp = compare(given, entry.answer, entry.form, q.tolerance)
-    fraction, parts, detail = cmp.fraction, _parts(cmp.parts, given, entry), cmp.detail
-    if q.kind == "cnn.shapes":
-        from grader.shapechain import chain_parts
-        parts = chain_parts(q.params, list(given), list(entry.answer), cmp.parts)
-        fraction = sum(p.ok for p in parts) / max(len(parts), 1)
-        detail = _("{right} of {total} layers credited").format(
-            right=sum(p.ok for p in parts), total=len(parts))
-    mistake = None if fraction >= 1 else _diagnose(entry, given)
-    status = (QuestionStatus.CORRECT if fraction >= 1 else
-              QuestionStatus.INCORRECT if fraction <= 0 else QuestionStatus.PARTIAL)
-    return replace(result, status=status, score=round(q.points * fraction, 4), mistake=mistake,
-                   parts=parts, feedback=_feedback(status, detail, mistake, parts))
-
-
-def _parts(verdicts: tuple[bool, ...], given: Any, entry: KeyEntry) -> list[Part]:
-    """Element verdicts as report rows (matrices row-major, lists in order)."""
-    if not verdicts:
-        return []
-    if entry.form is Form.TABLE:        # two verdicts a row: its shape, its parameter count
-        exp, giv = list(entry.answer), list(given)
-        return [Part(f"row {i // 2 + 1} {'shape' if i % 2 == 0 else 'params'}",
-                     _cell(exp, i), _cell(giv, i), ok) for i, ok in enumerate(verdicts)]
-    exp, giv = _flat(entry.answer), _flat(given)
-    return [Part(f"[{i + 1}]", exp[i] if i < len(exp) else None,
-                 giv[i] if i < len(giv) else None, ok) for i, ok in enumerate(verdicts)]
-
-
-def _cell(rows: list, i: int) -> Any:
-    row = rows[i // 2] if i // 2 < len(rows) else None
-    return None if row is None else row[1 + i % 2]
-
-
-def _flat(value: Any) -> list:
-    if isinstance(value, (list, tuple)) and value and isinstance(value[0], (list, tuple)) \
-            and not isinstance(value[0], str):
-        return [x for row in value for x in row]
-    return list(value) if isinstance(value, (list, tuple)) else [value]
-
-
-def _diagnose(entry: KeyEntry, given: Any) -> str | None:
-    """The classic mistake whose answer the student's matches exactly, if any."""
-    for name, wrong in (entry.worked.mistakes if entry.worked else {}).items():
-        try:
-            if compare(given, wrong, entry.form, entry.question.tolerance).fraction >= 1:
-                return name
-        except (AnswerParseError, ValueError, TypeError):
-            continue            # a mistake answer of another form cannot match
-    return None
-
-
-def _feedback(status: QuestionStatus, detail: str, mistake: str | None,
-              parts: list[Part]) -> str:
-    """The safe feedback, plus the comparison's detail (which may state expected values)."""
-    safe = _safe_feedback(status, mistake, parts)
-    if status is QuestionStatus.CORRECT or not detail or (mistake and not parts):
-        return safe         # a named mistake says more than "not equal"
-    return f"{safe} " + _sentence(f"{detail[0].upper()}{detail[1:]}")
-
-
-def _sentence(line: str) -> str:
-    """The line with a full stop in the current language, unless it has one."""
-    return line if line.endswith((".", "。")) else line + _(".")
-
-
-def _safe_feedback(status: QuestionStatus, mistake: str | None, parts: list[Part]) -> str:
-    """Feedback that never states an expected value, for `grade check` at `correctness`."""
-    follow = [p.label.removeprefix("layer ") for p in parts if p.note.startswith("follow-through")]
-    notes = [f"{p.label}: {say_mistake(p.note)}" for p in parts
-             if p.note and p.note != mistake and not p.note.startswith("follow-through")]
-    if follow:      # one sentence for the chain, not one per layer
-        notes.append((_("Follow-through credit for layers {layers}: right from your own "
-                        "previous shape") if len(follow) > 1 else
-                      _("Follow-through credit for layer {layers}: right from your own "
-                        "previous shape")).format(layers=", ".join(follow)))
-    if status is QuestionStatus.CORRECT:
-        return _("Correct.") + (" " + _sentence("; ".join(notes)) if notes else "")
-    lines = [_("Looks like {mistake}.").format(mistake=say_mistake(mistake))] if mistake else []
-    lines += notes
-    if not lines:
-        lines = [_("Partly right.") if status is QuestionStatus.PARTIAL else _("Not right.")]
-    return " ".join(_sentence(line) for line in lines)
-
-
-def _manual(result: QuestionResult, score: float | None, comment: str = "") -> QuestionResult:
-    """A person's score from manual.csv, with their comment (its `comment` column) after it."""
-    said = " " + _("Comment: {comment}").format(comment=comment) if comment else ""
-    if score is None:
-        return replace(result, status=QuestionStatus.MANUAL,
-                       feedback=_("Pending: scored by a person.") + said)
-    return replace(result, status=QuestionStatus.MANUAL, score=min(score, result.max_score),
-                   feedback=_("Scored by a person: {score} / {max_score}.").format(
-                       score=f"{score:g}", max_score=f"{result.max_score:g}") + said)
-
-
-def _short(raw: Any, limit: int = 60) -> str:
-    text = repr(raw) if not isinstance(raw, str) else f'"{raw}"'
-    return text if len(text) <= limit else text[: limit - 1] + "…\""
 
 
 # --- claims ------------------------------------------------------------------------------------
@@ -387,19 +264,21 @@ def redact(result: Result, level: str) -> Result:
 def _redacted_feedback(q: QuestionResult, level: str) -> str:
     if q.status in (QuestionStatus.MISSING, QuestionStatus.UNPARSABLE, QuestionStatus.MANUAL):
         return q.feedback
-    if level == "format":
-        return _("Parsed.")
-    return _safe_feedback(q.status, q.mistake, q.parts)
+    if level == "format":       # how it was read, yes; whether the working was right, no
+        return with_notes(_("Parsed."), q.read_as)
+    return with_notes(safe_feedback(q.status, q.mistake, q.parts), q.read_as, q.working)
 
 
 def _redacted_claim(c: ClaimResult, level: str) -> ClaimResult:
-    """Below `answers`, a claim shows whether it held, not the number measured."""
-    if c.status in (ClaimStatus.VERIFIED, ClaimStatus.REFUTED):
+    """Below `answers`, a claim shows whether it held and why not, never the number measured
+    (an unverifiable claim's reason holds no measurement, so it stays as it is)."""
+    if c.status is ClaimStatus.VERIFIED or (c.status is ClaimStatus.REFUTED and level == "format"):
         detail = (_("the checkpoint loads and runs") if level == "format" else
-                  _("the re-run agrees with the claimed value")
-                  if c.status is ClaimStatus.VERIFIED else
-                  _("the re-run does not support the claimed value"))
+                  _("the re-run agrees with the claimed value"))
         c = replace(c, detail=detail)
+    elif c.status is ClaimStatus.REFUTED:
+        from grader.report import refuted_reason
+        c = replace(c, detail=refuted_reason(c))
     return replace(c, measured=None, curves=[], curves_svg="", log_verdict="",
                    score=0.0 if level == "format" else c.score)
 
@@ -411,16 +290,19 @@ def student_view(result: Result, level: str) -> dict[str, Any]:
                 if q.status in (QuestionStatus.MISSING, QuestionStatus.UNPARSABLE)]
     problems += [f"claim {c.id}: {c.detail}" for c in shown.claims
                  if c.status in (ClaimStatus.ERROR, ClaimStatus.UNVERIFIABLE)]
+    # an answer filed under an id the assignment lacks is ignored: the student must know
+    problems += [i.detail for i in result.integrity if i.check == ANSWERS_FILE_CHECK]
     view: dict[str, Any] = {"student": result.student, "assignment": result.assignment,
                             "feedback": level, "ready": not problems, "problems": problems}
     if level == "format":
         # the same status words the terminal and HTML views use at this level
-        from grader.report import Visibility, shown_claim_status, shown_status
+        from grader.report import (Visibility, claim_reason_shown, shown_claim_status,
+                                   shown_status)
         vis = Visibility.of(level)
         view["questions"] = [{"id": q.id, "kind": q.kind, "status": shown_status(q, vis),
                               "given": q.given, "feedback": q.feedback} for q in shown.questions]
         view["claims"] = [{"id": c.id, "status": shown_claim_status(c, vis), "claimed": c.claimed,
-                           "detail": c.detail if c.status is ClaimStatus.ERROR else ""}
+                           "detail": c.detail if claim_reason_shown(c, vis) else ""}
                           for c in shown.claims]
         return view
     full = shown.to_json()

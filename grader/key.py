@@ -5,13 +5,16 @@ question's params and says in which form (`answers.Form`) a student's answer is 
 """
 from __future__ import annotations
 
+import difflib
 import json
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable
 
 from grader.answers import Form, parse
-from grader.assignment import Assignment, Question, load_assignment
+from grader.assignment import (Assignment, Question, Where, joined_problems, load_assignment,
+                               unknown_keys)
 from grader.errors import AnswerParseError, AssignmentError
 from reference.worked import Worked
 
@@ -50,9 +53,25 @@ class AnswerKey:
             report.print_key(self)
 
 
+def validate(path: Path | str) -> "Validation":
+    """`grade validate`: read the assignment strictly and compute every answer, grading nothing."""
+    assignment = load_assignment(path, checks=(params_problems,))
+    return Validation(compute_key(assignment))
+
+
+@dataclass(frozen=True)
+class Validation:
+    key: AnswerKey
+
+    def show(self) -> None:
+        a = self.key.assignment
+        print(f"{a.path}: ok: {len(a.questions)} questions, {len(a.claims)} claims, "
+              f"{sum(q.points for q in a.questions) + sum(c.points for c in a.claims):g} points")
+
+
 def answer_key(path: Path | str) -> AnswerKey:
     """`grade key`: the answer key of the assignment at `path` (folder or TOML)."""
-    return compute_key(load_assignment(path))
+    return compute_key(load_assignment(path, checks=(params_problems,)))
 
 
 _CACHE: dict[tuple[str, int], AnswerKey] = {}
@@ -66,6 +85,7 @@ def compute_key(assignment: Assignment) -> AnswerKey:
         stamp = None
     if stamp is not None and stamp in _CACHE and _CACHE[stamp].assignment == assignment:
         return _CACHE[stamp]
+    check_params(assignment)
     key = AnswerKey(assignment, tuple(expected(q, assignment) for q in assignment.questions))
     if stamp is not None:
         _CACHE[stamp] = key
@@ -84,6 +104,57 @@ def expected(question: Question, assignment: Assignment | None = None) -> KeyEnt
         raise AssignmentError(f"{where}question {question.id} ({question.kind}): "
                               f"{_one_line(e)}") from None
     return KeyEntry(question, worked, form)
+
+
+def check_params(assignment: Assignment) -> None:
+    """Every param a question gives is one its kind declares (PARAMS), all problems at once."""
+    try:
+        text = assignment.path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        text = ""                       # an assignment built in code: no lines to name
+    where = Where(assignment.path, text)
+    problems = [p for q in assignment.questions for p in params_problems(q, where)]
+    if problems:
+        raise AssignmentError(joined_problems(assignment.path, problems))
+
+
+def params_problems(q: Question, where: Where) -> list[str]:
+    """Params its kind does not declare, and typos inside its layers."""
+    if q.kind not in PARAMS:
+        return []                       # a kind that declares nothing is not checked
+    return unknown_keys(q.params, PARAMS[q.kind], where, f"question {q.id}: params ",
+                        f'id = "{q.id}"') + _layer_key_problems(q, where)
+
+
+def _layer_key_problems(q: Question, where: Where) -> list[str]:
+    """A typo inside a layer (`filter = 32`): the layer, the key and the nearest layer key."""
+    from reference.cnn import LAYER_KEYS
+    layers = q.params.get("layers")
+    if not isinstance(layers, list):
+        return []
+    problems = []
+    for index, layer in enumerate(layers, 1):
+        kind = str(layer.get("type", "")).lower() if isinstance(layer, dict) else ""
+        if kind not in LAYER_KEYS:
+            continue                    # the reference names an unknown type itself
+        valid = ("type", "name", *sorted(LAYER_KEYS[kind]))
+        for key in layer:
+            if key not in valid:
+                near = difflib.get_close_matches(str(key), valid, n=1, cutoff=0.5)
+                hint = f'; did you mean "{near[0]}"?' if near else f" (valid: {', '.join(valid)})"
+                line = _line_of_layer_key(where.text, str(key), f'id = "{q.id}"')
+                at = f"{where.path.name} line {line}" if line else where.path.name
+                problems.append(f'{at}: question {q.id}: layer {index} ({kind}) unknown key '
+                                f'"{key}"{hint}')
+    return problems
+
+
+def _line_of_layer_key(text: str, key: str, anchor: str) -> int | None:
+    """The line of `key =` inside an inline layer table, after the question's id line."""
+    lines = text.splitlines()
+    start = next((i for i, line in enumerate(lines) if anchor in line), 0)
+    pattern = re.compile(rf"(?:^|[{{,])\s*{re.escape(key)}\s*=")
+    return next((i + 1 for i in range(start, len(lines)) if pattern.search(lines[i])), None)
 
 
 def _where(question: Question, assignment: Assignment | None) -> str:
@@ -137,7 +208,36 @@ def _model_summary(q: Question) -> tuple[Worked, Form]:
         raise ValueError(f"ask = {ask!r} is not one of total_params, table, shapes, total_macs")
     worked = models.model_summary(_p(q, "model"), _p(q, "input"), ask=ask,
                                   kwargs=_p(q, "kwargs", None))
-    return worked, form
+    return _with_zoo_confusions(worked, q, ask), form
+
+
+# Zoo confusions a TA names, as (mistake, the model counted instead, its num_classes).
+TORCHVISION_BUILD = "torchvision's ImageNet build (ImageNet stem and 1,000 classes)"
+WITH_BN = "the batchnorm variant counted (with batchnorm)"
+
+
+def _with_zoo_confusions(worked: Worked, q: Question, ask: str) -> Worked:
+    """Beyond the reference's own mistakes: the torchvision build of a CIFAR model (both its
+    stem and its 1,000 classes), and the `_bn` variant of a VGG asked without batchnorm."""
+    from reference import models
+    name = str(_p(q, "model")).lower()
+    kwargs = dict(_p(q, "kwargs", None) or {})
+    others = {}
+    if name.endswith("_cifar"):
+        others[TORCHVISION_BUILD] = (name.removesuffix("_cifar"), {**kwargs, "num_classes": 1000})
+    if name.startswith("vgg") and "_bn" not in name:
+        others[WITH_BN] = (name.replace("_cifar", "") + "_bn" + ("_cifar" if name.endswith(
+            "_cifar") else ""), kwargs)
+    mistakes = dict(worked.mistakes)
+    for mistake, (other, other_kwargs) in others.items():
+        try:
+            answer = models.model_summary(other, _p(q, "input"), ask=ask,
+                                          kwargs=other_kwargs).answer
+        except (ValueError, KeyError, TypeError):
+            continue                # the zoo has no such variant
+        if answer != worked.answer and answer not in mistakes.values():
+            mistakes[mistake] = answer
+    return replace(worked, mistakes=mistakes)
 
 
 def _sdpa(q: Question) -> tuple[Worked, Form]:
@@ -163,8 +263,27 @@ def _attention_grad(q: Question) -> tuple[Worked, Form]:
 
 
 def _rnn_unroll(q: Question) -> tuple[Worked, Form]:
+    """`h0 = 0`: the zero initial state, so the right h_T has no W_hh·h0 term."""
     from reference import rnn
-    return rnn.unroll(_p(q, "steps"), _p(q, "activation", "tanh")), Form.MATRIX_EXPRESSION
+    steps, activation = _p(q, "steps"), _p(q, "activation", "tanh")
+    worked = rnn.unroll(steps, activation)
+    h0 = _p(q, "h0", None)
+    if h0 is None:
+        return worked, Form.MATRIX_EXPRESSION
+    if h0 != 0:
+        raise ValueError(f"h0 = {h0!r}: only h0 = 0 (the zero initial state) can be given")
+    answer = rnn.unrolled_expression(steps, activation, h0=False)
+    mistakes = {n: zero_h0(e) for n, e in worked.mistakes.items()
+                if e != answer and "h0 term" not in n}
+    steps_shown = (*worked.steps, "h0 = 0, so the W_hh·h0 term of the first step vanishes: "
+                   f"h{steps} = {answer}")
+    return replace(worked, answer=answer, steps=steps_shown, mistakes=mistakes), \
+        Form.MATRIX_EXPRESSION
+
+
+def zero_h0(expression: str) -> str:
+    """The expression with h0 = 0: `h0` becomes `(0*h0)`, so its terms vanish when evaluated."""
+    return re.sub(r"\bh0\b", "(0*h0)", expression)
 
 
 def _rnn_bptt(q: Question) -> tuple[Worked, Form]:
@@ -174,7 +293,9 @@ def _rnn_bptt(q: Question) -> tuple[Worked, Form]:
             "norm_bound": Form.NUMBER}.get(ask)
     if form is None:
         raise ValueError(f"ask = {ask!r} is not one of jacobian, expression, norm_bound")
-    worked = rnn.bptt(_p(q, "W_hh"), _p(q, "W_xh"), _p(q, "b"), _p(q, "xs"), _p(q, "h0", None),
+    h0 = _p(q, "h0", None)
+    h0 = None if h0 == 0 else h0        # `h0 = 0`: the zero vector, whatever n is
+    worked = rnn.bptt(_p(q, "W_hh"), _p(q, "W_xh"), _p(q, "b"), _p(q, "xs"), h0,
                       _p(q, "t"), _p(q, "k"), ask=ask)
     return worked, form
 
@@ -262,6 +383,20 @@ def _choice(q: Question) -> tuple[Worked, Form]:
 def _manual(q: Question) -> tuple[Worked | None, Form]:
     return None, Form.TEXT
 
+
+# The params each kind takes: one declaration per kind (a kind left out is not checked).
+PARAMS: dict[str, tuple[str, ...]] = {
+    "cnn.shapes": ("input", "layers", "ask"),
+    "cnn.flatten": ("input", "layers"),
+    "cnn.params": ("input", "layers", "layer"),
+    "model.summary": ("model", "input", "ask", "kwargs"),
+    "attention.sdpa": ("Q", "K", "V", "mask", "ask"),
+    "attention.multihead": ("seq_len", "d_model", "heads", "d_k", "d_v", "ask"),
+    "attention.grad": ("Q", "K", "V", "dO", "ask"),
+    "rnn.unroll": ("steps", "activation", "h0"),
+    "rnn.bptt": ("W_hh", "W_xh", "b", "xs", "h0", "t", "k", "ask"),
+    "value": (), "expression": (), "choice": (), "manual": (),
+}
 
 SOLVERS: dict[str, Callable[[Question], tuple[Worked | None, Form]]] = {
     "cnn.shapes": _cnn_shapes, "cnn.flatten": _cnn_flatten, "cnn.params": _cnn_params,

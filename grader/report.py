@@ -469,7 +469,7 @@ def print_terminal(result: Result, console: Console | None = None, *,
             if vis.scores:
                 row.append(_text(f"{fmt_points(q.score)} / {fmt_points(q.max_score)}"))
             # the grader's feedback already names a recognised mistake
-            row.append(_text(feedback_line(q, vis)))
+            row.append(_text(feedback_line(q, vis) + _working(q, vis)))
             table.add_row(*row)
         console.print(table)
     if result.claims:
@@ -499,6 +499,54 @@ def print_terminal(result: Result, console: Console | None = None, *,
             parsed=ctx['parsed_count'], total=len(result.questions))))
 
 
+def _working(q: QuestionResult, vis: Visibility) -> str:
+    """At `answers`: the expected answer and the key's working under the feedback, as
+    `grade check --json` gives them (a correct answer needs neither)."""
+    if not vis.answers or q.expected is None or q.status in (QuestionStatus.CORRECT,
+                                                              QuestionStatus.MANUAL):
+        return ""
+    lines = [f"Expected: {fmt_answer(q.expected, q.kind)}"]
+    if q.steps:
+        lines += ["Working:", *(f"  {step}" for step in q.steps)]
+    return "\n" + "\n".join(lines)
+
+
+def claim_reason_shown(c: ClaimResult, vis: Visibility) -> bool:
+    """Why a claim could not be verified, or was refuted, is shown at every level that shows
+    the verdict (an error always); `claim_reason` cuts it to what the level may say."""
+    if vis.answers or c.status == ClaimStatus.ERROR:
+        return True
+    return c.status == ClaimStatus.UNVERIFIABLE or (vis.verdicts
+                                                    and c.status == ClaimStatus.REFUTED)
+
+
+def claim_reason(c: ClaimResult, vis: Visibility) -> str:
+    """The claim's detail as the level may show it: below `answers`, a refutation without the
+    measured number."""
+    if not claim_reason_shown(c, vis):
+        return ""
+    if c.status == ClaimStatus.REFUTED and not vis.answers:
+        return refuted_reason(c)
+    return c.detail
+
+
+def refuted_reason(c: ClaimResult) -> str:
+    """Why the re-run does not support the claim, in words that state no measured number."""
+    if c.detail.startswith("refuted: "):
+        return c.detail                 # already cut (a redacted result)
+    if "causal-leak" in c.detail:
+        return ("refuted: the model sees future tokens (causal-leak check failed), so its "
+                "perplexity is not a valid result")
+    if "control" in c.detail:
+        return ("refuted: a memorisation control failed (the result does not survive "
+                "slightly changed inputs)")
+    if c.claimed is None or c.measured is None:
+        return "refuted: no value claimed, and the re-run falls short of the assignment's target"
+    worse = c.measured > c.claimed if c.metric == "perplexity" else c.measured < c.claimed
+    return (f"refuted: the re-run measures {'worse' if worse else 'better'} than the claimed "
+            "value, by more than the tolerance")
+
+
 def _claims_table(claims: list[ClaimResult], vis: Visibility) -> Table:
     table = Table(title=_("Claims"), title_justify="left")
     table.add_column(_("id"), no_wrap=True)
@@ -518,8 +566,7 @@ def _claims_table(claims: list[ClaimResult], vis: Visibility) -> Table:
             row += [_text(metric_value(c.measured, c.metric)), _text(fmt_tolerance(c))]
         if vis.scores:
             row.append(_text(f"{fmt_points(c.score)} / {fmt_points(c.max_score)}"))
-        detail = c.detail if (vis.answers or c.status == ClaimStatus.ERROR) else ""
-        row.append(_text(detail))
+        row.append(_text(claim_reason(c, vis)))
         table.add_row(*row)
     return table
 

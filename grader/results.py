@@ -57,6 +57,9 @@ class QuestionResult:
     steps: list[str] = field(default_factory=list)
     mistake: str | None = None          # name of the classic mistake recognised, if any
     parts: list[Part] = field(default_factory=list)
+    read_as: str = ""                   # how the answer was read: "read 1216 from your sentence"
+    working: str = ""                   # a word on right working with a slip (no expected value)
+    pending: bool = False               # a manual question no person has scored yet
 
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "kind": self.kind, "status": str(self.status),

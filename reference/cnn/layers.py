@@ -51,6 +51,7 @@ _ALLOWED_KEYS: dict[str, frozenset[str]] = {
                                   "bias", "activation"}),
     "upsample": frozenset({"scale"}),
 }
+LAYER_KEYS = _ALLOWED_KEYS     # public: the keys each layer type takes (assignment validation)
 _REQUIRED_KEYS = {"conv2d": ("filters", "kernel"), "maxpool2d": ("kernel",),
                   "avgpool2d": ("kernel",), "dense": ("units",),
                   "convtranspose2d": ("filters", "kernel"), "upsample": ("scale",)}

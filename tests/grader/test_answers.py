@@ -13,7 +13,7 @@ import pytest
 import sympy
 import torch
 
-from grader import answers
+from grader.answers import safe
 from grader.answers import DEFAULT_TOLERANCE, Comparison, Form, compare, numbers_close, parse
 from grader.assignment import Tolerance
 from grader.errors import AnswerParseError
@@ -285,16 +285,16 @@ def test_pathological_input_is_an_error_not_a_hang(raw: str) -> None:
 
 def test_time_limit_interrupts_on_the_main_thread() -> None:
     assert threading.current_thread() is threading.main_thread()
-    with pytest.raises(answers._TooSlow):
-        answers._within(0.05, lambda: time.sleep(5))
-    assert answers._within(1.0, lambda: 42) == 42
+    with pytest.raises(safe.TooSlow):
+        safe.within(0.05, lambda: time.sleep(5))
+    assert safe.within(1.0, lambda: 42) == 42
 
 
 def test_time_limit_works_inside_worker_threads() -> None:
     def slow() -> None:
-        answers._within(0.05, lambda: time.sleep(0.5))
+        safe.within(0.05, lambda: time.sleep(0.5))
     with ThreadPoolExecutor(1) as pool:
-        with pytest.raises(answers._TooSlow):
+        with pytest.raises(safe.TooSlow):
             pool.submit(slow).result()
         same = pool.submit(lambda: compare(parse("(x+1)^2", Form.EXPRESSION), "x**2+2*x+1",
                                            Form.EXPRESSION)).result()
@@ -304,7 +304,7 @@ def test_time_limit_works_inside_worker_threads() -> None:
 def test_a_slow_parse_is_reported_as_too_complex(monkeypatch) -> None:
     def stall(text, raw):
         time.sleep(5)
-    monkeypatch.setattr(answers, "_sympy_unlimited", stall)
-    monkeypatch.setattr(answers, "PARSE_SECONDS", 0.05)
+    monkeypatch.setattr(safe, "_sympy_unlimited", stall)
+    monkeypatch.setattr(safe, "PARSE_SECONDS", 0.05)
     with pytest.raises(AnswerParseError, match="is too complex to check"):
         parse("x + 1", Form.EXPRESSION)

@@ -90,3 +90,33 @@ def test_pages_render_without_console_errors(site: tuple[Path, list[Result]], tm
     with Image.open(shot) as img:
         colors = img.convert("RGB").getcolors(maxcolors=1 << 20)
     assert colors is not None and len(colors) > 1
+
+
+def test_wide_class_page_scrolls_inside_the_table_box_at_1280px(tmp_path: Path) -> None:
+    """40 questions, long names and a long wrong answer: at 1280 px the page itself has no
+    horizontal overflow; the student table is wider than its box and scrolls inside it."""
+    from grader.assignment import Assignment, Question
+    from grader.results import QuestionResult, QuestionStatus
+    questions = tuple(Question(f"{i // 10 + 1}.{i % 10 + 1}", "cnn.flatten", 2.0)
+                      for i in range(40))
+    assignment = Assignment("wide", "Wide homework", "answers", questions, (),
+                            tmp_path / "assignment.toml")
+    long_wrong = "卷积层 I 输出尺寸为 64×64×16，池化层 I 为 32×32×16，" * 4
+    results = [Result(f"student-with-a-rather-long-name-{n:02d}", "wide", [
+        QuestionResult(q.id, q.kind, QuestionStatus.INCORRECT, 0.0, 2.0, 7200, long_wrong)
+        for q in questions]) for n in range(5)]
+    out = tmp_path / "out"
+    page = write_class_page(results, assignment, out).read_text(encoding="utf-8")
+    probe = ("<script>var d = document.documentElement, box = document.getElementById("
+             "'students-box'); document.body.setAttribute('data-page-overflow', d.scrollWidth - "
+             "d.clientWidth); document.body.setAttribute('data-box-overflow', box.scrollWidth - "
+             "box.clientWidth); document.body.setAttribute('data-width', d.clientWidth);</script>")
+    (out / "probe.html").write_text(page.replace("</body>", probe + "</body>"), encoding="utf-8")
+    run = chromium(tmp_path, (out / "probe.html").as_uri(), "--window-size=1280,900",
+                   "--dump-dom")
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert console_messages(run.stderr) == []
+    found = dict(re.findall(r'data-(page-overflow|box-overflow|width)="(-?\d+)"', run.stdout))
+    assert int(found["width"]) in range(1260, 1281)     # the viewport, less any scroll bar
+    assert int(found["page-overflow"]) == 0
+    assert int(found["box-overflow"]) > 0

@@ -85,3 +85,41 @@ def test_answers_level_shows_everything(tmp_path: Path) -> None:
     q13 = next(q for q in view["questions"] if q["id"] == "1.3")
     assert q13["expected"] == 896
     assert q13["steps"] == ["layer 1 (conv2d): 3·3·3·32 + 32 = 896"]
+
+
+def _without_checkpoint(course: Path) -> Path:
+    answers = course / "submissions" / "bob" / "answers.toml"
+    text = answers.read_text(encoding="utf-8")
+    answers.write_text(re.sub(r'^(code|checkpoint|model|kwargs) = .*\n', "", text, flags=re.M),
+                       encoding="utf-8")
+    return course
+
+
+@pytest.mark.parametrize("level", ["format", "correctness", "answers"])
+def test_the_reason_a_claim_is_unverifiable_shows_at_every_level(level: str,
+                                                                  tmp_path: Path) -> None:
+    course = _without_checkpoint(course_with(level, tmp_path))
+    _, out = check(course, "--json")
+    (claim,) = json.loads(out)["claims"]
+    assert claim["detail"].startswith("nothing to re-run: the claim names no `code` or "
+                                      "`checkpoint`")
+    _, terminal = check(course)
+    assert "nothing to re-run" in terminal
+
+
+def test_a_refuted_claim_says_why_without_the_measured_number() -> None:
+    from grader.grading import redact
+    from grader.results import ClaimResult, ClaimStatus, Result
+    claim = ClaimResult("5", ClaimStatus.REFUTED, 99.5, 97.2, 1.0, 0.0, 10.0,
+                        detail="re-ran model.py on digits test: 97.22%; claimed 99.5%, off by "
+                               "-2.28%", metric="accuracy")
+    (shown,) = redact(Result("bob", "demo", [], [claim]), "correctness").claims
+    assert shown.detail == ("refuted: the re-run measures worse than the claimed value, by more "
+                            "than the tolerance")
+
+
+def test_answers_level_terminal_shows_expected_and_working(tmp_path: Path) -> None:
+    _, out = check(_without_checkpoint(course_with("answers", tmp_path)))
+    assert "Expected: 896" in out
+    cells = re.sub(r"[\s│]", "", out)         # the feedback cell, its wrapped lines joined
+    assert "Expected:896Working:layer1(conv2d):3·3·3·32+32=896" in cells

@@ -80,3 +80,60 @@ def test_histogram_is_plain_inline_svg() -> None:
     assert svg.startswith("<svg") and "xmlns" not in svg and "http" not in svg
     assert "<script" not in svg and "<metadata" not in svg
     assert str(inline_svg(svg)) == svg.strip()
+
+
+def _q(qid: str, status: S, score: float, given: object, expected: object = 7200,
+       mistake: str | None = None, feedback: str = "") -> QuestionResult:
+    return QuestionResult(qid, "cnn.flatten", status, score, 2.0, expected, given,
+                          feedback=feedback, mistake=mistake)
+
+
+def test_common_wrong_answer_counts_parsed_wrong_answers_after_normalisation(
+        tmp_path: Path) -> None:
+    asg = Assignment("hw", "hw", "answers", (Question("1", "cnn.flatten", 2.0),), (),
+                     tmp_path / "assignment.toml")
+    answers = [(S.INCORRECT, "7,220"), (S.PARTIAL, "15×15×32 = 7220"), (S.INCORRECT, "7220。"),
+               (S.INCORRECT, "28800"), (S.UNPARSABLE, "7200 个元素, 或 28800"),
+               (S.UNPARSABLE, "7200 个元素, 或 28800"), (S.UNPARSABLE, "7200 个元素, 或 28800"),
+               (S.CORRECT, "7200")]
+    results = [Result(f"s{i}", "hw", [_q("1", st, 1.0 if st is S.PARTIAL else 0.0, given)])
+               for i, (st, given) in enumerate(answers)]
+    (q,) = class_summary(results, asg).questions
+    assert (q.common_wrong, q.common_wrong_count, q.unparsable) == ("7220", 3, 3)
+    page = render_class_page(results, asg)
+    assert "<code>7220</code> (3)" in page and "unparsable" in page
+
+
+def test_pending_manual_scores_show_as_pending_and_scores_have_two_decimals(
+        tmp_path: Path) -> None:
+    asg = Assignment("hw", "hw", "answers", (Question("1", "cnn.flatten", 3.0),
+                                             Question("2", "manual", 2.0)), (),
+                     tmp_path / "assignment.toml")
+    from grader.marking import PENDING
+    results = [Result(name, "hw", [_q("1", S.PARTIAL, score, "x"), QuestionResult(
+        "2", "manual", S.MANUAL, 0.0, 2.0, None, "essay", feedback=PENDING)])
+        for name, score in (("ann", 4 / 3), ("bob", 2.0))]
+    s = class_summary(results, asg)
+    assert s.questions[1].pending == 2 and s.questions[1].mean is None
+    assert [r.cells for r in s.rows] == [["1.33", "pending"], ["2.00", "pending"]]
+    page = render_class_page(results, asg)
+    assert ">1.33<" in page and ">1.3333" not in page      # shown rounded, sorted exactly
+    assert page.count('class="num pending"') == 2
+
+
+def test_difficulty_bar_grows_with_difficulty_and_mistakes_are_counted(tmp_path: Path) -> None:
+    asg = Assignment("hw", "hw", "answers", (Question("1", "cnn.flatten", 2.0),
+                                             Question("2", "cnn.flatten", 2.0)), (),
+                     tmp_path / "assignment.toml")
+    slip = "flatten of the output before the last pooling layer"
+    results = [Result(n, "hw", [_q("1", S.CORRECT, 2.0, "7200"),
+                                _q("2", S.INCORRECT, 0.0, "28800", mistake=slip)])
+               for n in ("ann", "bob")]
+    s = class_summary(results, asg)
+    easy, hard = s.questions
+    assert (easy.difficulty, hard.difficulty) == (0.0, 1.0)
+    assert [(m.question, m.mistake, m.students) for m in s.mistakes] == [("2", slip, 2)]
+    page = render_class_page(results, asg)
+    assert "longer bar = harder" in page
+    assert 'style="width: 100.0%"' in page and 'style="width: 0.0%"' in page
+    assert f"<td>{slip}</td><td class=\"num\">2</td>" in page

@@ -65,7 +65,7 @@ BOB = {
     "4.1": ("incorrect", "tanh′ factor left out"),
     "4.2": ("incorrect", "tanh′ factor left out"),
     "6.1": ("correct", "Correct."),
-    "6.2": ("partial", "no 1/√d_k scaling"),
+    "6.2": ("incorrect", "no 1/√d_k scaling"),   # a whole wrong method: its zeros earn nothing
     "6.3": ("incorrect", "softmax over columns instead of rows"),
     "6.4": ("unparsable", 'answers.toml line 17: "6.4" = "see my handwritten sheet"'),
     "6.5": ("incorrect", "shape transposed"),
