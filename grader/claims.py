@@ -55,6 +55,7 @@ from grader.datasets import (DatasetCache, DatasetInvalid, DatasetMissing, Image
 from grader.errors import GradeError
 from grader.results import CheckStatus, ClaimResult, ClaimStatus, IntegrityCheck
 from grader.sandbox import Child, Limits, Outcome, Sandbox, WarmPool, copy_submission
+from grader.studentcode import hints
 
 MAX_VOCAB_BYTES = 50 << 20
 DEFAULT_WARM = 2
@@ -89,15 +90,19 @@ def resolve_device(device: str) -> str:
 class ClaimVerifier:
     """Re-runs claims; one per grading session, shared by every student of a class.
 
-    `warm`: sandboxes kept started ahead (default `GRADE_WARM` or 2; 0: start each on demand)."""
+    `warm`: sandboxes kept started ahead (default `GRADE_WARM` or 2; 0: start each on demand).
+    `smoke`: when a claim's dataset is absent, still load the model and run it on zeros of the
+    dataset's known shape (`grade check`)."""
 
     def __init__(self, data_root: Path | None = None, device: str = "auto",
-                 warm: int | None = None) -> None:
+                 warm: int | None = None, smoke: bool = False) -> None:
         if data_root is None and os.environ.get("GRADE_DATA"):
             data_root = Path(os.environ["GRADE_DATA"])
         self.data_root = Path(data_root) if data_root is not None else None
         self.device = resolve_device(device)
         self.warm = _warm_size(warm)
+        self.smoke = smoke
+        self._zeros: dict[tuple, ImageSplit | TextSplit | None] = {}
         self.cache = DatasetCache(self.data_root)
         self.sandbox = Sandbox()
         self._tmp = Path(tempfile.mkdtemp(prefix="grade-claims-"))
@@ -187,17 +192,20 @@ class ClaimVerifier:
             raise _Verdict(ClaimStatus.UNVERIFIABLE, "nothing to re-run: the claim names no "
                            "`code` or `checkpoint`; the training log is the only evidence")
         lm = claim.task == "language-model"
-        split = self._text(claim, spec, folder) if lm else self._images(claim)
+        try:
+            split = self._text(claim, spec, folder) if lm else self._images(claim)
+        except _Verdict as v:
+            if self.smoke and v.status is ClaimStatus.UNVERIFIABLE:
+                self._smoke_test(claim, spec, folder, code, ckpt, v)
+            raise
         inputs = self._inputs_file(split)
-        run = (claim, spec, folder, split, inputs, code, ckpt)
-        outcome = self._attempt(self._child(), *run, checks)
-        if _start_up_failed(outcome):   # e.g. the GPU was full while it warmed up: not theirs
-            outcome = self._attempt(self.sandbox.start(self.device, self._tmp), *run, [])
+        outcome = self._outcome(claim, spec, folder, split, inputs, code, ckpt, checks)
         checks.extend(_integrity(claim, outcome, _claimed(spec)))
         if not outcome.ok:
-            raise _Verdict(ClaimStatus.ERROR, outcome.error)
+            raise _Verdict(ClaimStatus.ERROR, _failure(outcome, code))
         what = " with ".join(x for x in (f"{code}:{spec.get('model') or 'Net'}" if code else None,
                                          ckpt) if x)
+        what += _shown(outcome)
         if lm:
             ppl, n = _perplexity(outcome, split, claim)
             causal = outcome.meta.get("causal") or {}
@@ -207,8 +215,46 @@ class ClaimVerifier:
             return ppl, f"re-ran {what} on {claim.dataset} {claim.split} ({n:,} tokens): " \
                         f"perplexity {ppl:.2f}", leak
         acc = _accuracy(outcome, split)
-        return acc, f"re-ran {what} on {claim.dataset} {claim.split} " \
-                    f"({len(split.labels):,} images): {acc:.2f}%", ""
+        detail = f"re-ran {what} on {claim.dataset} {claim.split} " \
+                 f"({len(split.labels):,} images): {acc:.2f}%"
+        if _normalisation_missing(claim, spec, outcome, acc):
+            detail += "; " + hints.normalize()
+        return acc, detail, ""
+
+    def _outcome(self, claim: Claim, spec: dict, folder: Path, split: ImageSplit | TextSplit,
+                 inputs: Path, code: str | None, ckpt: str | None,
+                 checks: list[IntegrityCheck]) -> Outcome:
+        run = (claim, spec, folder, split, inputs, code, ckpt)
+        outcome = self._attempt(self._child(), *run, checks)
+        if _start_up_failed(outcome):   # e.g. the GPU was full while it warmed up: not theirs
+            outcome = self._attempt(self.sandbox.start(self.device, self._tmp), *run, [])
+        return outcome
+
+    def _smoke_test(self, claim: Claim, spec: dict, folder: Path, code: str | None,
+                    ckpt: str | None, absent: _Verdict) -> None:
+        """Without the dataset: load the model and checkpoint and run them on zeros of the
+        dataset's known shape (a few tokens for a language model). A failure is the claim's
+        `error`; success adds what came out to the `unverifiable` detail."""
+        key = (claim.task, claim.dataset, claim.options.get("eval_batch_size"),
+               claim.options.get("bptt"))
+        with self._lock:
+            if key not in self._zeros:
+                self._zeros[key] = _zeros_split(claim)
+            split = self._zeros[key]
+        if split is None:
+            return
+        inputs = self._inputs_file(split)
+        outcome = self._outcome(claim, spec, folder, split, inputs, code, ckpt, [])
+        if not outcome.ok:
+            raise _Verdict(ClaimStatus.ERROR, "smoke test without the dataset failed: "
+                           + _failure(outcome, code))
+        out = outcome.arrays.get("logits", outcome.arrays.get("logprobs"))
+        shape = "×".join(map(str, split.images.shape if isinstance(split, ImageSplit)
+                             else split.tokens.shape))
+        got = "×".join(map(str, out.shape)) if out is not None else "nothing"
+        what = "logits" if isinstance(split, ImageSplit) else "log-probabilities"
+        absent.detail += (f"; smoke test: the model{_shown(outcome)} loads and maps zeros of "
+                          f"shape {shape} to {what} of shape {got}")
 
     # ------------------------------------------------------------ data
 
@@ -405,6 +451,45 @@ def _integrity(claim: Claim, outcome: Outcome, claimed: float | None) -> list[In
             f"by at most {float(causal.get('max_change', 0)):.2g}"
             + ("" if ok else ": the model reads future tokens")))
     return out
+
+
+def _failure(outcome: Outcome, code: str | None) -> str:
+    """The child's one line, with the student's last output and the hint for a timeout."""
+    return hints.timed_out(outcome.error, outcome.stdout, outcome.stderr, code)
+
+
+def _shown(outcome: Outcome) -> str:
+    """How the model was taken from the submission, when that is worth saying."""
+    shown = [str(s) for s in outcome.meta.get("shown") or [] if isinstance(s, str)]
+    return f" ({'; '.join(shown)})" if shown else ""
+
+
+def _normalisation_missing(claim: Claim, spec: dict, outcome: Outcome, measured: float) -> bool:
+    """Refuted low, no normalisation given, and the checkpoint's own number agrees with the claim."""
+    claimed, stored = _claimed(spec), outcome.meta.get("stored_acc")
+    if claimed is None or spec.get("normalize") or claim.options.get("normalize") or not (
+            isinstance(stored, list) and len(stored) == 2 and isinstance(stored[1], (int, float))):
+        return False
+    own = float(stored[1]) * (100 if float(stored[1]) <= 1.0 else 1)
+    return measured < claimed - claim.tolerance and abs(own - claimed) <= claim.tolerance
+
+
+# Shapes of the datasets a claim can name, for the smoke test without the data (C, H, W).
+KNOWN_SHAPES = {"cifar10": (3, 32, 32), "cifar100": (3, 32, 32), "mnist": (1, 28, 28),
+                "tiny-imagenet": (3, 64, 64), "digits": (1, 8, 8)}
+SMOKE_IMAGES = 2
+
+
+def _zeros_split(claim: Claim) -> ImageSplit | TextSplit | None:
+    if claim.task == "language-model":
+        bsz, bptt = int(claim.options.get("eval_batch_size", 10)), int(claim.options.get("bptt", 35))
+        n = bsz * (min(bptt, 8) + 1)
+        return TextSplit("zeros", torch.zeros(n, dtype=torch.int64), ())
+    shape = KNOWN_SHAPES.get(claim.dataset.strip())
+    if shape is None:
+        return None
+    return ImageSplit("zeros", torch.zeros((SMOKE_IMAGES, *shape), dtype=torch.uint8),
+                      torch.zeros(SMOKE_IMAGES, dtype=torch.int64), 255.0, 0)
 
 
 # ---------------------------------------------------------------- the submission's table

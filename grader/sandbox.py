@@ -58,6 +58,7 @@ from pathlib import Path
 import numpy as np
 
 CHILD = Path(__file__).with_name("sandbox_child.py")
+STUDENTCODE = Path(__file__).with_name("studentcode")     # imported by the child, by path
 INSIDE_WORK = "/submission"
 INSIDE_DATA = "/data"
 INSIDE_CHILD = "/grader/sandbox_child.py"
@@ -496,6 +497,8 @@ class Sandbox:
             cmd += ["--setenv", "LD_LIBRARY_PATH", ":".join(libs)]
         # Empty now; live views of the host folders the student's files go into later.
         cmd += ["--ro-bind", str(CHILD), INSIDE_CHILD,
+                "--ro-bind", str(STUDENTCODE), os.path.join(os.path.dirname(INSIDE_CHILD),
+                                                            STUDENTCODE.name),
                 "--bind", str(child.work), INSIDE_WORK, "--ro-bind", str(child.data), INSIDE_DATA,
                 "--chdir", INSIDE_WORK]
         for k, v in self._env(Path(INSIDE_WORK)).items():
