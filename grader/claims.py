@@ -522,7 +522,7 @@ def _named(spec: dict, key: str, folder: Path) -> str | None:
     if path.is_symlink() and not path.resolve().is_relative_to(folder.resolve()):
         raise _Verdict(ClaimStatus.ERROR, f"{key} {name} is a symlink pointing outside the "
                        "submission; submit the file itself")
-    if not path.is_file():
+    if not path.is_file() and not (key == "code" and path.is_dir()):   # a package folder
         raise _Verdict(ClaimStatus.UNVERIFIABLE, f"{key} {name} is not in the submission")
     return rel.as_posix()
 

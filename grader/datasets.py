@@ -228,11 +228,18 @@ def _imagefolder(path: Path, split: str, name: str) -> ImageSplit:
 # ---------------------------------------------------------------- text
 
 def tokenize(text: str, tokenizer: str) -> list[str]:
-    """`char`: every character; `word`: whitespace words with `<eos>` closing each line."""
+    r"""`char`: every character; `word`: whitespace words with `<eos>` closing each line.
+
+    Lines end at `\n` only, as Python's file iteration reads them (the PyTorch
+    word_language_model `data.py` convention); `str.splitlines()` would also break at `\x0c`,
+    `\x1c`-`\x1e`, `\x85` and `\u2028`, and so add `<eos>` tokens the student never had."""
     if tokenizer == "char":
         return list(text)
     if tokenizer == "word":
-        return [w for line in text.splitlines() for w in [*line.split(), "<eos>"]]
+        lines = text.split("\n")
+        if lines and lines[-1] == "":
+            lines.pop()         # the newline closing the last line opens no new one
+        return [w for line in lines for w in [*line.split(), "<eos>"]]
     raise DatasetInvalid(f"tokenizer {tokenizer!r} is not char or word")
 
 
