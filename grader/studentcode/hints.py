@@ -88,7 +88,9 @@ def output_tail(stdout: str, stderr: str, lines: int = 3, width: int = 160) -> s
     def last(text: str) -> list[str]:
         out = [l.strip() for l in text.replace("\r", "\n").splitlines() if l.strip()]
         return out[-lines:]
-    tail = last(stderr) or last(stdout)
+    # The grader's own report of the crash is not the student's output: drop the traceback.
+    cut = stderr.rfind("Traceback (most recent call last):")
+    tail = last(stderr[:cut] if cut >= 0 else stderr) or last(stdout)
     if not tail:
         return ""
     return "last output: " + " | ".join(l[:width] for l in tail)

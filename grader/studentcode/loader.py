@@ -103,7 +103,7 @@ def _script(path: str, code: str, model: str | None, notes: list[str]) -> types.
         result = cut.cut_module(source, path, {root})
     except SyntaxError as e:
         raise StudentCodeError(f"{_where_line(path, e.lineno)}: SyntaxError: {e.msg}") from None
-    if result.skipped:
+    if any("import" not in s for s in result.skipped):    # unused imports alone: no cut to tell
         notes.append(f"{code} was cut to its imports and definitions; its top level was not run "
                      f"(skipped {cut.summary(result.skipped)})")
     name = _module_name(os.path.splitext(os.path.basename(path))[0])
