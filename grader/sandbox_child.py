@@ -291,15 +291,19 @@ def _construct(sc, factory, name: str, code: str, kwargs: dict):
         raise Failure(sc.scrub(str(e))) from None
     except TypeError as e:
         hint = sc.hints.constructor(name, factory, kwargs)
-        text = sc.describe(e)
-        raise Failure(f"{code}: {name}(...) failed: {text}" + (f": {hint}" if hint else "")) \
-            from None
+        raise Failure(_failed_in(sc, e, code, name) + (f": {hint}" if hint else "")) from None
     except BaseException as e:
-        raise Failure(f"{code}: {name}(...) failed: {sc.describe(e)}") from None
+        raise Failure(_failed_in(sc, e, code, name)) from None
     if not isinstance(model, torch.nn.Module):
         raise Failure(f"{code}: {name}(...) returned {type(model).__name__}, not an nn.Module: "
                       "set `model` to the class or function that returns the network")
     return model
+
+
+def _failed_in(sc, e: BaseException, code: str, name: str) -> str:
+    """The student's line when the failure is in their code, else which call failed."""
+    text = sc.describe(e)
+    return text if " line " in text.split(":", 1)[0] else f"{code}: {name}(...) failed: {text}"
 
 
 def _fit(sc, model, obj, notes: list[str], shown: list[str], name: str, factory) -> None:
