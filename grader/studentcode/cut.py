@@ -182,4 +182,4 @@ def summary(skipped: list[str]) -> str:
         kind = s.split(": ", 1)[1]
         kinds[kind] = kinds.get(kind, 0) + 1
     order = sorted(kinds.items(), key=lambda kv: -kv[1])
-    return ", ".join(f"{n} × {k}" if n > 1 else k for k, n in order)
+    return ", ".join(f"{k} (×{n})" if n > 1 else k for k, n in order)
