@@ -109,6 +109,7 @@ class ClaimVerifier:
         self._inputs: dict[tuple, Path] = {}
         self._lock = threading.Lock()       # `grade batch --jobs N` may share one verifier
         self._pool: WarmPool | None = None
+        self._early: Child | None = None    # `prestart`: one sandbox started ahead, no pool
         self._stats = WarmStats()
 
     def __enter__(self) -> ClaimVerifier:
@@ -122,8 +123,11 @@ class ClaimVerifier:
         has already ended."""
         with self._lock:
             pool, self._pool = self._pool, None
+            early, self._early = self._early, None
         if pool is not None:
             pool.close()
+        if early is not None:
+            early.kill()
         shutil.rmtree(self._tmp, ignore_errors=True)
 
     @property
@@ -148,8 +152,23 @@ class ClaimVerifier:
                 weakref.finalize(self, WarmPool.close, self._pool)   # a verifier never closed
             return self._pool
 
+    def prestart(self) -> None:
+        """Start one sandbox now, for the first re-run (a single student: `grade run`, `grade
+        check`): its Python and torch start-up overlaps the parent's grading of the answers,
+        and no pool keeps starting replacements nobody will use."""
+        with self._lock:
+            if self._early is None and self.warm <= 0:
+                self._early = self.sandbox.start(self.device, self._tmp)
+                self._early.prestarted = True
+
     def _child(self) -> Child:
         """The sandbox for one student: pre-started from the pool, or started now."""
+        with self._lock:
+            early, self._early = self._early, None
+        if early is not None and early.sandbox is self.sandbox and early.alive():
+            return early
+        if early is not None:
+            early.kill()
         pool = self._warm_pool()
         return pool.take() if pool is not None else self.sandbox.start(self.device, self._tmp)
 

@@ -28,6 +28,7 @@ class GradeOptions:
     data_root: Path | None = None
     device: str = "auto"
     smoke: bool = False         # claims whose dataset is absent still load and run on zeros
+    svg: bool = True            # draw the log's curves (HTML reports); `grade check` shows none
 
 
 # --- finding the assignment --------------------------------------------------------------------
@@ -53,16 +54,35 @@ def grade_folder(folder: Path, assignment: Assignment, options: GradeOptions, *,
     """Grade a submission folder; raises GradeError when the folder itself is unusable."""
     submission = load_submission(folder)
     check_ids(submission, {q.id for q in assignment.questions}, {c.id for c in assignment.claims})
-    key = compute_key(assignment)
-    manual = manual_scores(manual_files(assignment.folder, folder.parent))
-    questions = [grade_question(e, submission, manual) for e in key.entries]
-    claims, integrity = grade_claims(assignment, submission, options, verifier, cached_claims)
+    own = _own_verifier(assignment, options, verifier, cached_claims)
+    try:
+        key = compute_key(assignment)
+        manual = manual_scores(manual_files(assignment.folder, folder.parent))
+        questions = [grade_question(e, submission, manual) for e in key.entries]
+        claims, integrity = grade_claims(assignment, submission, options, own or verifier,
+                                         cached_claims)
+    finally:
+        if own is not None:
+            own.close()
     if submission.assignment_id not in (None, assignment.id):
         integrity.insert(0, IntegrityCheck(
             "assignment id", CheckStatus.WARN,
             f"{submission.path.name} says assignment {submission.assignment_id!r}, graded "
             f"against {assignment.id!r}"))
     return Result(submission.student, assignment.id, questions, claims, integrity)
+
+
+def _own_verifier(assignment: Assignment, options: GradeOptions,
+                  verifier: "ClaimVerifier | None", cached: dict | None) -> "ClaimVerifier | None":
+    """One student graded alone: a verifier whose sandbox starts now, while the answers are
+    graded (its start-up is most of a claim's cost); None when the caller brings its own."""
+    if verifier is not None or not assignment.claims or (
+            cached and all(c.id in cached for c in assignment.claims)):
+        return None
+    from grader.claims import ClaimVerifier
+    own = ClaimVerifier(options.data_root, options.device, warm=0, smoke=options.smoke)
+    own.prestart()
+    return own
 
 
 def grade_question(entry: KeyEntry, submission: Submission,
@@ -197,7 +217,8 @@ def grade_claims(assignment: Assignment, submission: Submission, options: GradeO
                 result, checks = cached[claim.id]
             else:
                 result, checks = verifier.verify(claim, spec, submission.folder)
-            results.append(with_log_evidence(result, claim, spec, submission.folder, integrity))
+            results.append(with_log_evidence(result, claim, spec, submission.folder, integrity,
+                                             svg=options.svg))
             integrity.extend(checks)
     finally:
         if own:
@@ -206,7 +227,7 @@ def grade_claims(assignment: Assignment, submission: Submission, options: GradeO
 
 
 def with_log_evidence(result: ClaimResult, claim: Claim, spec: dict, folder: Path,
-                      integrity: list[IntegrityCheck]) -> ClaimResult:
+                      integrity: list[IntegrityCheck], svg: bool = True) -> ClaimResult:
     """What the training log says about the claimed value, and its curves for the report."""
     log_name = spec.get("log")
     if not isinstance(log_name, str) or not log_name:
@@ -216,7 +237,7 @@ def with_log_evidence(result: ClaimResult, claim: Claim, spec: dict, folder: Pat
         integrity.append(IntegrityCheck(f"claim {claim.id}: log", CheckStatus.WARN,
                                         f"log {log_name!r} is not a file in the submission"))
         return result
-    from grader import logs, plots
+    from grader import logs
     claimed = spec.get("value")
     if not isinstance(claimed, (int, float)) or isinstance(claimed, bool):
         return result           # no number to look for; the claim's own detail says so
@@ -224,8 +245,12 @@ def with_log_evidence(result: ClaimResult, claim: Claim, spec: dict, folder: Pat
     integrity.append(IntegrityCheck(f"claim {claim.id}: log", verdict.status, verdict.text))
     for warning in dict.fromkeys(w for w in verdict.warnings if w != verdict.text):
         integrity.append(IntegrityCheck(f"claim {claim.id}: log", CheckStatus.WARN, warning))
-    svg = plots.curves_svg(verdict.curves, title=f"{log_name}") if verdict.curves else ""
-    return replace(result, log_verdict=verdict.text, curves=list(verdict.curves), curves_svg=svg)
+    drawn = ""
+    if svg and verdict.curves:      # matplotlib only where a report will show the drawing
+        from grader import plots
+        drawn = plots.curves_svg(verdict.curves, title=f"{log_name}")
+    return replace(result, log_verdict=verdict.text, curves=list(verdict.curves),
+                   curves_svg=drawn)
 
 
 # --- the commands' outcomes --------------------------------------------------------------------
@@ -277,7 +302,8 @@ def check_one(folder: Path, assignment_path: Path | None, *,
               data_root: Path | None = None) -> CheckOutcome:
     """`grade check`: the student's view, never more than the assignment's feedback level."""
     assignment = resolve_assignment(folder, assignment_path)
-    result = grade_folder(folder, assignment, GradeOptions(data_root, "auto", smoke=True))
+    result = grade_folder(folder, assignment,
+                          GradeOptions(data_root, "auto", smoke=True, svg=False))
     return CheckOutcome(result, assignment.feedback, student_view(result, assignment.feedback))
 
 
