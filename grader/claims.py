@@ -55,6 +55,7 @@ from grader.datasets import (DatasetCache, DatasetInvalid, DatasetMissing, Image
 from grader.errors import GradeError
 from grader.results import CheckStatus, ClaimResult, ClaimStatus, IntegrityCheck
 from grader.sandbox import Child, Limits, Outcome, Sandbox, WarmPool, copy_submission
+from grader.smoke import zeros_split
 from grader.studentcode import hints
 
 MAX_VOCAB_BYTES = 50 << 20
@@ -258,7 +259,7 @@ class ClaimVerifier:
                claim.options.get("bptt"))
         with self._lock:
             if key not in self._zeros:
-                self._zeros[key] = _zeros_split(claim)
+                self._zeros[key] = zeros_split(claim)
             split = self._zeros[key]
         if split is None:
             return
@@ -478,37 +479,13 @@ def _failure(outcome: Outcome, code: str | None) -> str:
 
 
 def _shown(outcome: Outcome) -> str:
-    """How the model was taken from the submission, when that is worth saying."""
-    shown = [str(s) for s in outcome.meta.get("shown") or [] if isinstance(s, str)]
-    return f" ({'; '.join(shown)})" if shown else ""
+    return hints.how_taken(outcome.meta.get("shown"))
 
 
 def _normalisation_missing(claim: Claim, spec: dict, outcome: Outcome, measured: float) -> bool:
-    """Refuted low, no normalisation given, and the checkpoint's own number agrees with the claim."""
-    claimed, stored = _claimed(spec), outcome.meta.get("stored_acc")
-    if claimed is None or spec.get("normalize") or claim.options.get("normalize") or not (
-            isinstance(stored, list) and len(stored) == 2 and isinstance(stored[1], (int, float))):
-        return False
-    own = float(stored[1]) * (100 if float(stored[1]) <= 1.0 else 1)
-    return measured < claimed - claim.tolerance and abs(own - claimed) <= claim.tolerance
-
-
-# Shapes of the datasets a claim can name, for the smoke test without the data (C, H, W).
-KNOWN_SHAPES = {"cifar10": (3, 32, 32), "cifar100": (3, 32, 32), "mnist": (1, 28, 28),
-                "tiny-imagenet": (3, 64, 64), "digits": (1, 8, 8)}
-SMOKE_IMAGES = 2
-
-
-def _zeros_split(claim: Claim) -> ImageSplit | TextSplit | None:
-    if claim.task == "language-model":
-        bsz, bptt = int(claim.options.get("eval_batch_size", 10)), int(claim.options.get("bptt", 35))
-        n = bsz * (min(bptt, 8) + 1)
-        return TextSplit("zeros", torch.zeros(n, dtype=torch.int64), ())
-    shape = KNOWN_SHAPES.get(claim.dataset.strip())
-    if shape is None:
-        return None
-    return ImageSplit("zeros", torch.zeros((SMOKE_IMAGES, *shape), dtype=torch.uint8),
-                      torch.zeros(SMOKE_IMAGES, dtype=torch.int64), 255.0, 0)
+    given = spec.get("normalize") or claim.options.get("normalize")
+    return hints.normalisation_missing(_claimed(spec), claim.tolerance, bool(given),
+                                       outcome.meta.get("stored_acc"), measured)
 
 
 # ---------------------------------------------------------------- the submission's table

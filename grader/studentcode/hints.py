@@ -105,3 +105,21 @@ def timed_out(error: str, stdout: str, stderr: str, code: str | None) -> str:
     if code and error.startswith("timed out") and TRAINING_WORDS.search(stdout + stderr):
         parts.append("it looks like training ran: " + top_level(code))
     return "; ".join(parts)
+
+
+def how_taken(shown) -> str:
+    """How the model was taken from the submission (cut script, pickled class, prefixes), as a
+    parenthesis for the claim's detail; "" when there is nothing worth saying."""
+    items = [str(s) for s in shown or [] if isinstance(s, str)]
+    return f" ({'; '.join(items)})" if items else ""
+
+
+def normalisation_missing(claimed: float | None, tolerance: float, given: bool, stored,
+                          measured: float) -> bool:
+    """Refuted low, no normalisation given, and the checkpoint's own accuracy (a fraction or a
+    percentage) agrees with the claim: the `normalize` hint applies."""
+    if claimed is None or given or not (isinstance(stored, list) and len(stored) == 2
+                                        and isinstance(stored[1], (int, float))):
+        return False
+    own = float(stored[1]) * (100 if float(stored[1]) <= 1.0 else 1)
+    return measured < claimed - tolerance and abs(own - claimed) <= tolerance

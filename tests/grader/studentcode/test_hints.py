@@ -201,3 +201,21 @@ def test_grade_check_smoke_test_without_the_dataset(tmp_path):
     assert broken.detail.startswith("smoke test without the dataset failed: checkpoint does not "
                                     "fit the model")
     assert broken.detail.endswith(hints.other_network())
+
+
+def test_normalisation_hint_applies_only_when_the_checkpoint_agrees():
+    assert hints.normalisation_missing(92.0, 1.0, False, ["acc", 0.921], 40.0)
+    assert not hints.normalisation_missing(92.0, 1.0, True, ["acc", 0.921], 40.0)   # given
+    assert not hints.normalisation_missing(92.0, 1.0, False, ["acc", 60.0], 40.0)   # disagrees
+    assert not hints.normalisation_missing(92.0, 1.0, False, ["acc", 92.0], 91.5)   # verified
+    assert not hints.normalisation_missing(92.0, 1.0, False, None, 40.0)
+
+
+def test_smoke_test_language_model_on_zero_tokens(tmp_path):
+    from grader.smoke import zeros_split
+    lm = Claim(id="1", task="language-model", metric="perplexity", dataset="text:wt2",
+               split="test", tolerance=0.05, target=None, points=10, timeout=60,
+               options={"eval_batch_size": 4})
+    split = zeros_split(lm)
+    assert split.tokens.shape == (36,) and int(split.tokens.abs().sum()) == 0
+    assert zeros_split(claim("imagefolder:val")) is None
