@@ -7,6 +7,7 @@ Every text here has a test asserting it (tests/grader/studentcode/test_hints.py)
 from __future__ import annotations
 
 import inspect
+import os
 import re
 
 TRAINING_WORDS = re.compile(r"\b(epoch|loss|iter|step|batch|train)", re.IGNORECASE)
@@ -93,12 +94,19 @@ def output_tail(stdout: str, stderr: str, lines: int = 3, width: int = 160) -> s
     tail = last(stderr[:cut] if cut >= 0 else stderr) or last(stdout)
     if not tail:
         return ""
-    return "last output: " + " | ".join(l[:width] for l in tail)
+    return "last output: " + no_grader_paths(" | ".join(l[:width] for l in tail))
+
+
+def no_grader_paths(text: str) -> str:
+    """What the student reads names their files and classes, never the grader's paths."""
+    text = re.sub(r"<module '__main__' from '[^']*'>", "the script's `__main__`", text)
+    path = r"[^\s'\"]*"
+    return re.sub(path + re.escape(os.sep + "grader" + os.sep) + path + r"\.py", "the grader", text)
 
 
 def timed_out(error: str, stdout: str, stderr: str, code: str | None) -> str:
     """A timeout or crash, with the student's last output and, if it looks like training, why."""
-    parts = [error]
+    parts = [no_grader_paths(error)]
     tail = output_tail(stdout, stderr)
     if tail:
         parts.append(tail)

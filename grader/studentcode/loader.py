@@ -140,9 +140,7 @@ def _student_frames(e: BaseException) -> list[traceback.FrameSummary]:
 
 def scrub(text: str) -> str:
     """No grader-internal path in what the student reads."""
-    text = re.sub(r"<module '__main__' from '[^']*'>", "the script's `__main__`", text)
-    text = re.sub(r"\S*" + re.escape(os.sep + "grader" + os.sep) + r"\S*\.py", "the grader", text)
-    return text.replace(os.getcwd() + os.sep, "")
+    return hints.no_grader_paths(text).replace(os.getcwd() + os.sep, "")
 
 
 def describe(e: BaseException, phase: str = "") -> str:

@@ -219,3 +219,11 @@ def test_smoke_test_language_model_on_zero_tokens(tmp_path):
     split = zeros_split(lm)
     assert split.tokens.shape == (36,) and int(split.tokens.abs().sum()) == 0
     assert zeros_split(claim("imagefolder:val")) is None
+
+
+def test_details_never_name_grader_paths():
+    error = ("AttributeError: Can't get attribute 'Net' on <module '__main__' from "
+             "'/grader/sandbox_child.py'>")
+    assert hints.timed_out(error, "", 'File "/grader/sandbox_child.py", line 9\n', None) == (
+        "AttributeError: Can't get attribute 'Net' on the script's `__main__`; last output: "
+        "File \"the grader\", line 9")
