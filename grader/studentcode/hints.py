@@ -80,8 +80,9 @@ def normalize() -> str:
             "claim")
 
 
-def import_timeout(file: str, seconds: float) -> str:
-    return f"importing {file} took over {seconds:g} s; " + top_level(file)
+def import_timeout(code: str, seconds: float, running: str) -> str:
+    """Importing `code` did not finish: `running` is the file whose top level was running."""
+    return f"importing {code} took over {seconds:g} s; " + top_level(running)
 
 
 def output_tail(stdout: str, stderr: str, lines: int = 3, width: int = 160) -> str:

@@ -64,8 +64,10 @@ def _guarded(code: str, seconds: float, fn, *args):
     signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
         return fn(*args)
-    except _ImportTimeout:
-        raise StudentCodeError(hints.import_timeout(code, seconds)) from None
+    except _ImportTimeout as e:      # name the file whose top level was running
+        frames = _student_frames(e)
+        where = os.path.basename(frames[-1].filename) if frames else os.path.basename(code)
+        raise StudentCodeError(hints.import_timeout(code, seconds, where)) from None
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, old)

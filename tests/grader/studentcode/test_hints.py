@@ -227,3 +227,20 @@ def test_details_never_name_grader_paths():
     assert hints.timed_out(error, "", 'File "/grader/sandbox_child.py", line 9\n', None) == (
         "AttributeError: Can't get attribute 'Net' on the script's `__main__`; last output: "
         "File \"the grader\", line 9")
+
+
+def test_import_that_runs_too_long_stops_with_the_top_level_hint(tmp_path, monkeypatch):
+    import sys
+    from grader.studentcode import StudentCodeError, import_code
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    # MADE UP: a helper whose top level trains forever, star-imported by the model's file.
+    (tmp_path / "trainer.py").write_text("import time\nwhile True:\n    time.sleep(0.01)\n")
+    (tmp_path / "net.py").write_text("from trainer import *\n\nclass Net:\n    pass\n")
+    try:
+        with pytest.raises(StudentCodeError) as e:
+            import_code("net.py", "Net", [], seconds=0.5)
+    finally:
+        sys.modules.pop("net", None)
+        sys.modules.pop("trainer", None)
+    assert str(e.value) == "importing net.py took over 0.5 s; " + hints.top_level("trainer.py")
