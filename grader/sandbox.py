@@ -5,7 +5,8 @@ bubblewrap (`bwrap`):
 
 - namespaces: `--unshare-all` (user, pid, net, ipc, uts, cgroup), `--cap-drop ALL`,
   `--clearenv`, `--new-session`, `--die-with-parent`; the sandboxed uid is 1000, not root;
-- files: read-only binds of the interpreter prefix, the virtualenv and the child script; an
+- files: read-only binds of the interpreter prefix, the virtualenv, the child script and
+  grader/studentcode (which it imports); an
   EMPTY host scratch folder at /submission (read-write, the cwd) and an EMPTY host folder at
   /data (read-only); a private tmpfs /tmp (also TMPDIR and HOME); nothing else of the host, so
   no sibling submission, answer key or labels is visible;

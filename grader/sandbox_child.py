@@ -1,7 +1,10 @@
 """What runs inside the sandbox: load the student's model and checkpoint, return raw outputs.
 
 Run as a plain script (`python -I sandbox_child.py DEVICE NAME`), importing only the standard
-library, numpy, torch and safetensors: the grader package is not visible in the sandbox.
+library, numpy, torch, safetensors and grader/studentcode (bound beside this script, imported by
+path): the rest of the grader package is not visible in the sandbox. How the model is taken from
+what the student handed in (a script cut to its definitions, a notebook, a package, every
+checkpoint convention) lives in grader/studentcode; `build` below calls it.
 
 It starts before any student is known (grader/sandbox.py, warm pool): it imports torch and, on
 CUDA, creates its context and loads the common kernels, then blocks on stdin. Its request comes
