@@ -109,12 +109,27 @@ def _need(path: Path) -> Path:
     return path
 
 
+def _digits_table() -> np.ndarray:
+    """scikit-learn's bundled digits.csv.gz (what `load_digits()` reads), read directly:
+    importing scikit-learn costs over a second and is not needed to read 1,797 rows."""
+    import importlib.util
+    spec = importlib.util.find_spec("sklearn")
+    if spec is None or not spec.submodule_search_locations:
+        raise DatasetMissing("digits needs scikit-learn installed (its bundled digits.csv.gz)")
+    path = Path(spec.submodule_search_locations[0]) / "datasets" / "data" / "digits.csv.gz"
+    if not path.is_file():      # a layout this reader does not know: ask scikit-learn
+        from sklearn.datasets import load_digits
+        d = load_digits()
+        return np.column_stack([d.data, d.target])
+    with gzip.open(path, "rt") as f:
+        return np.loadtxt(f, delimiter=",")
+
+
 def _digits(split: str) -> ImageSplit:
-    from sklearn.datasets import load_digits
-    d = load_digits()
-    # load_digits stores integers 0..16 as floats; keep them exact as uint8, scale 16.
-    images = torch.from_numpy(d.images.astype(np.uint8)).unsqueeze(1)  # (N, 1, 8, 8)
-    labels = torch.from_numpy(d.target.astype(np.int64))
+    table = _digits_table()                                             # (N, 64 pixels + label)
+    # The pixels are integers 0..16 stored as floats; keep them exact as uint8, scale 16.
+    images = torch.from_numpy(table[:, :64].astype(np.uint8).reshape(-1, 1, 8, 8))  # (N, 1, 8, 8)
+    labels = torch.from_numpy(table[:, 64].astype(np.int64))
     cut = len(labels) - DIGITS_TEST
     part = slice(cut, None) if split == "test" else slice(None, cut)
     if split not in ("test", "train"):
@@ -228,11 +243,18 @@ def _imagefolder(path: Path, split: str, name: str) -> ImageSplit:
 # ---------------------------------------------------------------- text
 
 def tokenize(text: str, tokenizer: str) -> list[str]:
-    """`char`: every character; `word`: whitespace words with `<eos>` closing each line."""
+    r"""`char`: every character; `word`: whitespace words with `<eos>` closing each line.
+
+    Lines end at `\n` only, as Python's file iteration reads them (the PyTorch
+    word_language_model `data.py` convention); `str.splitlines()` would also break at `\x0c`,
+    `\x1c`-`\x1e`, `\x85` and `\u2028`, and so add `<eos>` tokens the student never had."""
     if tokenizer == "char":
         return list(text)
     if tokenizer == "word":
-        return [w for line in text.splitlines() for w in [*line.split(), "<eos>"]]
+        lines = text.split("\n")
+        if lines and lines[-1] == "":
+            lines.pop()         # the newline closing the last line opens no new one
+        return [w for line in lines for w in [*line.split(), "<eos>"]]
     raise DatasetInvalid(f"tokenizer {tokenizer!r} is not char or word")
 
 

@@ -33,6 +33,8 @@ DEFAULT_OUT = Path("reports")
 class GradeOptions:
     data_root: Path | None = None
     device: str = "auto"
+    smoke: bool = False         # claims whose dataset is absent still load and run on zeros
+    svg: bool = True            # draw the log's curves (HTML reports); `grade check` shows none
 
 
 # --- finding the assignment --------------------------------------------------------------------
@@ -68,11 +70,17 @@ def _grade_folder(folder: Path, assignment: Assignment, options: GradeOptions,
                   cached_claims: dict[str, tuple[ClaimResult, list[IntegrityCheck]]] | None,
                   ) -> Result:
     submission, warnings = forgiving_ids(load_submission(folder), assignment)
-    key = compute_key(assignment)
-    files = manual_files(assignment.folder, folder.parent)
-    manual, comments = manual_scores(files), manual_comments(files)
-    questions = [grade_question(e, submission, manual, comments) for e in key.entries]
-    claims, integrity = grade_claims(assignment, submission, options, verifier, cached_claims)
+    own = _own_verifier(assignment, options, verifier, cached_claims)
+    try:
+        key = compute_key(assignment)
+        files = manual_files(assignment.folder, folder.parent)
+        manual, comments = manual_scores(files), manual_comments(files)
+        questions = [grade_question(e, submission, manual, comments) for e in key.entries]
+        claims, integrity = grade_claims(assignment, submission, options, own or verifier,
+                                         cached_claims)
+    finally:
+        if own is not None:
+            own.close()
     integrity[:0] = warnings
     if submission.assignment_id not in (None, assignment.id):
         integrity.insert(0, IntegrityCheck(
@@ -82,6 +90,19 @@ def _grade_folder(folder: Path, assignment: Assignment, options: GradeOptions,
     if (who := identity_check(submission)) is not None:
         integrity.insert(0, who)
     return Result(submission.student, assignment.id, questions, claims, integrity)
+
+
+def _own_verifier(assignment: Assignment, options: GradeOptions,
+                  verifier: "ClaimVerifier | None", cached: dict | None) -> "ClaimVerifier | None":
+    """One student graded alone: a verifier whose sandbox starts now, while the answers are
+    graded (its start-up is most of a claim's cost); None when the caller brings its own."""
+    if verifier is not None or not assignment.claims or (
+            cached and all(c.id in cached for c in assignment.claims)):
+        return None
+    from grader.claims import ClaimVerifier
+    own = ClaimVerifier(options.data_root, options.device, warm=0, smoke=options.smoke)
+    own.prestart()
+    return own
 
 
 # --- claims ------------------------------------------------------------------------------------
@@ -97,7 +118,8 @@ def grade_claims(assignment: Assignment, submission: Submission, options: GradeO
     if own:
         from grader.claims import ClaimVerifier
         # one student: no next student whose sandbox start-up a warm pool could overlap
-        verifier = ClaimVerifier(options.data_root, options.device, warm=0)
+        verifier = ClaimVerifier(options.data_root, options.device, warm=0,
+                                 smoke=options.smoke)
     results: list[ClaimResult] = []
     integrity: list[IntegrityCheck] = []
     try:
@@ -111,7 +133,8 @@ def grade_claims(assignment: Assignment, submission: Submission, options: GradeO
                 result, checks = cached[claim.id]
             else:
                 result, checks = verifier.verify(claim, spec, submission.folder)
-            result = with_log_evidence(result, claim, spec, submission.folder, integrity)
+            result = with_log_evidence(result, claim, spec, submission.folder, integrity,
+                                       svg=options.svg)
             results.append(result)
             checks = list(checks)
             params.reconcile(result, params.stated_counts(claim, spec, result,
@@ -124,7 +147,7 @@ def grade_claims(assignment: Assignment, submission: Submission, options: GradeO
 
 
 def with_log_evidence(result: ClaimResult, claim: Claim, spec: dict, folder: Path,
-                      integrity: list[IntegrityCheck]) -> ClaimResult:
+                      integrity: list[IntegrityCheck], svg: bool = True) -> ClaimResult:
     """What the training log says about the claimed value, and its curves for the report."""
     log_name = spec.get("log")
     if not isinstance(log_name, str) or not log_name:
@@ -135,7 +158,7 @@ def with_log_evidence(result: ClaimResult, claim: Claim, spec: dict, folder: Pat
         integrity.append(IntegrityCheck(f"claim {claim.id}: log", CheckStatus.WARN,
                                         f"log {log_name!r} is not a file in the submission"))
         return result
-    from grader import logs, plots
+    from grader import logs
     claimed = spec.get("value")
     if not isinstance(claimed, (int, float)) or isinstance(claimed, bool):
         return result           # no number to look for; the claim's own detail says so
@@ -143,10 +166,12 @@ def with_log_evidence(result: ClaimResult, claim: Claim, spec: dict, folder: Pat
     integrity.append(IntegrityCheck(f"claim {claim.id}: log", verdict.status, verdict.text))
     for warning in dict.fromkeys(w for w in verdict.warnings if w != verdict.text):
         integrity.append(IntegrityCheck(f"claim {claim.id}: log", CheckStatus.WARN, warning))
-    svg = plots.curves_svg(verdict.curves, title=f"{log_name}", x=verdict.x) \
-        if verdict.curves else ""
-    return replace(result, log_verdict=verdict.text, curves=list(verdict.curves), curves_svg=svg,
-                   log_params=verdict.params)
+    drawn = ""
+    if svg and verdict.curves:      # matplotlib only where a report will show the drawing
+        from grader import plots
+        drawn = plots.curves_svg(verdict.curves, title=f"{log_name}", x=verdict.x)
+    return replace(result, log_verdict=verdict.text, curves=list(verdict.curves),
+                   curves_svg=drawn, log_params=verdict.params)
 
 
 # --- the commands' outcomes --------------------------------------------------------------------
@@ -236,7 +261,8 @@ def check_one(folder: Path, assignment_path: Path | None, *,
     """`grade check`: the student's view, never more than the assignment's feedback level."""
     with one_student(folder):
         assignment = with_language(resolve_assignment(folder, assignment_path), lang)
-        result = grade_folder(folder, assignment, GradeOptions(data_root, "auto"))
+        result = grade_folder(folder, assignment,
+                              GradeOptions(data_root, "auto", smoke=True, svg=False))
     with use_language(assignment.lang):
         view = student_view(result, assignment.feedback)
     skipped = not_checked(assignment)

@@ -1,7 +1,10 @@
 """What runs inside the sandbox: load the student's model and checkpoint, return raw outputs.
 
 Run as a plain script (`python -I sandbox_child.py DEVICE NAME`), importing only the standard
-library, numpy, torch and safetensors: the grader package is not visible in the sandbox.
+library, numpy, torch, safetensors and grader/studentcode (bound beside this script, imported by
+path): the rest of the grader package is not visible in the sandbox. How the model is taken from
+what the student handed in (a script cut to its definitions, a notebook, a package, every
+checkpoint convention) lives in grader/studentcode; `build` below calls it.
 
 It starts before any student is known (grader/sandbox/, warm pool): it makes itself
 non-dumpable, imports torch and, on CUDA, creates its context and loads the common kernels,
@@ -32,10 +35,6 @@ import time
 import traceback
 
 MAX_HEADER = 1 << 20
-STORED_ACC_KEYS = ("test_acc", "best_acc", "acc", "accuracy", "val_acc", "best_val_acc",
-                   "top1", "best_prec1")
-STATE_KEYS = ("model_state_dict", "state_dict", "model", "net", "model_state", "weights")
-PREFIXES = ("module.", "_orig_mod.")
 
 
 class Failure(Exception):
@@ -61,7 +60,8 @@ def main() -> None:
     except BaseException as e:   # SystemExit from student code too: it is a failure to report
         detail = str(e) if isinstance(e, Failure) else _one_line(e)
         header, arrays = {"ok": False, "error": detail, "meta": meta}, {}
-        traceback.print_exc()
+        if not isinstance(e, Failure):  # a Failure is already one line; stderr stays the student's
+            traceback.print_exc()
     _release_output()
     channel.send(header, arrays)
     os._exit(0)      # skip interpreter teardown: student atexit hooks get no say
@@ -155,6 +155,7 @@ def warm_up(device: str) -> dict:
             import safetensors.torch  # noqa: F401
         except ImportError:
             pass
+        _studentcode()      # the grader's own loading code, before the request's lower limits
         dev = torch.device(device)
         strict_fp32(torch, allow_tf32=False)
         with torch.inference_mode():
@@ -257,120 +258,117 @@ def run(request: dict, meta: dict, channel: Channel) -> dict:
 
 # ---------------------------------------------------------------- loading
 
+STUDENTCODE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "studentcode")
+
+
+def _studentcode():
+    """grader/studentcode (bound beside this script), imported by path under a name no
+    student module can take: the grader package itself is not importable in here."""
+    name = "_grade_studentcode"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(
+            name, os.path.join(STUDENTCODE, "__init__.py"),
+            submodule_search_locations=[STUDENTCODE])
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
 def build(request: dict, meta: dict):
+    """The student's model with its checkpoint loaded; Failure (one line + the fix) if not."""
     import torch
+    sc = _studentcode()
     code, ckpt = request.get("code"), request.get("checkpoint")
-    module = None
-    if code:
-        module = _import(code)
-    obj = _load_checkpoint(ckpt) if ckpt else None
-    if isinstance(obj, torch.nn.Module):
-        meta["notes"].append("checkpoint is a whole pickled model")
-        return obj
-    if module is None:
-        raise Failure("no `code` to build the model from, and the checkpoint holds only weights")
     name = request.get("model") or "Net"
-    factory = getattr(module, name, None)
-    if not callable(factory):
-        raise Failure(f"{code} defines no callable {name!r}")
-    model = factory(**(request.get("kwargs") or {}))
-    if not isinstance(model, torch.nn.Module):
-        raise Failure(f"{code}: {name}(...) returned {type(model).__name__}, not an nn.Module")
-    if obj is None:
-        meta["notes"].append("no checkpoint: the model's initial weights were evaluated")
+    notes: list[str] = meta["notes"]
+    shown: list[str] = meta.setdefault("shown", [])     # notes the claim's detail repeats
+    module = _import(code, name, shown) if code else None
+    try:
+        obj = sc.load_checkpoint(ckpt, module, code) if ckpt else None
+    except sc.StudentCodeError as e:
+        raise Failure(sc.scrub(str(e))) from None
+    stored = sc.stored_accuracy(obj)
+    if stored:
+        meta["stored_acc"] = stored
+    if isinstance(obj, torch.nn.Module):
+        model = sc.unwrap_model(obj)
+        cls = type(model)
+        shown.append(f"the checkpoint is a whole pickled model of class {cls.__qualname__}"
+                     + (f" from {cls.__module__}" if cls.__module__ not in ("__main__",) else ""))
         return model
-    state = _state_dict(obj, meta)
-    _fit(model, state)
+    if module is None:
+        raise Failure("the checkpoint holds only weights: name the file that defines the model "
+                      "as `code`" if ckpt else "the claim names no `code` to build the model from")
+    factory = _factory(module, name, code)
+    model = _construct(sc, factory, name, code, request.get("kwargs") or {})
+    if obj is None:
+        notes.append("no checkpoint: the model's initial weights were evaluated")
+        return model
+    try:
+        _fit(sc, model, obj, notes, shown, name, factory)
+    except sc.StudentCodeError as e:
+        raise Failure(sc.scrub(str(e))) from None
     return model
 
 
-def _import(code: str):
-    path = os.path.abspath(code)
-    if not os.path.isfile(path):
-        raise Failure(f"code file {code} not found")
-    name = os.path.splitext(os.path.basename(path))[0]
-    sys.path.insert(0, os.path.dirname(path))    # the submission's own helper modules
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module          # so pickled classes `model.Net` resolve
-    spec.loader.exec_module(module)
-    return module
-
-
-def _load_checkpoint(ckpt: str):
-    import torch
-    if not os.path.isfile(ckpt):
-        raise Failure(f"checkpoint {ckpt} not found")
-    with open(ckpt, "rb") as f:
-        head = f.read(16)
-    if ckpt.endswith(".safetensors") or (len(head) >= 9 and head[8:9] == b"{"):
-        try:
-            from safetensors.torch import load_file
-            return load_file(ckpt)
-        except Exception as e:
-            if ckpt.endswith(".safetensors"):
-                raise Failure(f"checkpoint {ckpt} is not readable safetensors: {e}") from None
+def _import(code: str, name: str, shown: list[str]):
+    sc = _studentcode()
     try:
-        return torch.load(ckpt, map_location="cpu", weights_only=True)
-    except Exception:
-        # A whole pickled nn.Module needs full unpickling; it is only ever done in here.
-        try:
-            return torch.load(ckpt, map_location="cpu", weights_only=False)
-        except Exception as e:
-            raise Failure(f"checkpoint {ckpt} cannot be loaded: {_one_line(e)}") from None
+        return sc.import_code(code, name, shown)
+    except sc.StudentCodeError as e:
+        raise Failure(sc.scrub(str(e))) from None
+    except BaseException as e:      # SystemExit from argparse at the top level too
+        raise Failure(sc.describe(e, phase="import")) from None
 
 
-def _is_state(d) -> bool:
+def _factory(module, name: str, code: str):
+    """`model` names a callable of `code`; a dotted name reaches into it (`models.resnet18`)."""
+    obj = module
+    for part in name.split("."):
+        obj = getattr(obj, part, None)
+        if obj is None:
+            defined = sorted(k for k, v in vars(module).items() if isinstance(v, type)
+                             and not k.startswith("_") and getattr(v, "__module__", "")
+                             == module.__name__)
+            raise Failure(f"{code} defines no {name!r}"
+                          + (f": set `model` to one of {', '.join(defined[:6])}" if defined
+                             else ": set `model` to the class or function that builds it"))
+    if not callable(obj):
+        raise Failure(f"{code}: {name} is a {type(obj).__name__}, not a class or function: set "
+                      "`model` to the class or function that builds the network")
+    return obj
+
+
+def _construct(sc, factory, name: str, code: str, kwargs: dict):
     import torch
-    return isinstance(d, dict) and bool(d) and all(isinstance(v, torch.Tensor) for v in d.values())
+    if isinstance(factory, torch.nn.Module):
+        return factory          # `model` names an instance the cut kept (`net = Net()`)
+    try:
+        model = factory(**kwargs)
+    except sc.StudentCodeError as e:
+        raise Failure(sc.scrub(str(e))) from None
+    except TypeError as e:
+        hint = sc.hints.constructor(name, factory, kwargs)
+        raise Failure(_failed_in(sc, e, code, name) + (f": {hint}" if hint else "")) from None
+    except BaseException as e:
+        raise Failure(_failed_in(sc, e, code, name)) from None
+    if not isinstance(model, torch.nn.Module):
+        raise Failure(f"{code}: {name}(...) returned {type(model).__name__}, not an nn.Module: "
+                      "set `model` to the class or function that returns the network")
+    return model
 
 
-def _state_dict(obj, meta: dict) -> dict:
-    import torch
-    if isinstance(obj, dict):
-        for k in STORED_ACC_KEYS:
-            v = obj.get(k)
-            if isinstance(v, torch.Tensor) and v.numel() == 1:
-                v = v.item()
-            if isinstance(v, (int, float)) and not isinstance(v, bool):
-                meta["stored_acc"] = [k, float(v)]
-                break
-        for k in STATE_KEYS:
-            v = obj.get(k)
-            if isinstance(v, torch.nn.Module):
-                v = v.state_dict()
-            if _is_state(v):
-                meta["notes"].append(f"weights read from checkpoint[{k!r}]")
-                obj = v
-                break
-    if not _is_state(obj):
-        keys = list(obj)[:6] if isinstance(obj, dict) else []
-        raise Failure(f"checkpoint is a {type(obj).__name__}"
-                      + (f" with keys {keys}" if keys else "")
-                      + ", not a state_dict (nor one under " + "/".join(STATE_KEYS) + ")")
-    state = dict(obj)
-    for prefix in PREFIXES:
-        if all(k.startswith(prefix) for k in state):
-            state = {k[len(prefix):]: v for k, v in state.items()}
-            meta["notes"].append(f"stripped the {prefix!r} prefix")
-    return state
+def _failed_in(sc, e: BaseException, code: str, name: str) -> str:
+    """The student's line when the failure is in their code, else which call failed."""
+    text = sc.describe(e)
+    return text if " line " in text.split(":", 1)[0] else f"{code}: {name}(...) failed: {text}"
 
 
-def _fit(model, state: dict) -> None:
-    own = model.state_dict()
-    missing = [k for k in own if k not in state]
-    unexpected = [k for k in state if k not in own]
-    shapes = [f"{k} {list(state[k].shape)} vs model {list(own[k].shape)}"
-              for k in own if k in state and state[k].shape != own[k].shape]
-    if missing or unexpected or shapes:
-        parts = []
-        for label, items in (("missing", missing), ("unexpected", unexpected),
-                             ("shape", shapes)):
-            if items:
-                more = f" (+{len(items) - 4} more)" if len(items) > 4 else ""
-                parts.append(f"{label} {', '.join(items[:4])}{more}")
-        raise Failure("checkpoint does not fit the model: " + "; ".join(parts))
-    model.load_state_dict(state, strict=True)
+def _fit(sc, model, obj, notes: list[str], shown: list[str], name: str, factory) -> None:
+    before = len(notes)
+    sc.fit_state(model, obj, notes, name, factory)
+    shown.extend(n for n in notes[before:] if n.startswith("key prefixes"))
 
 
 # ---------------------------------------------------------------- evaluation

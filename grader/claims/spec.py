@@ -44,7 +44,7 @@ def named(spec: dict, key: str, folder: Path) -> str | None:
     path = folder / rel
     if path.is_symlink():
         raise Verdict(ClaimStatus.ERROR, f"{key} {name} is a symlink; submit the file itself")
-    if not path.is_file():
+    if not path.is_file() and not (key == "code" and path.is_dir()):   # a package folder
         raise Verdict(ClaimStatus.UNVERIFIABLE, f"{key} {name} is not in the submission")
     return rel.as_posix()
 

@@ -33,6 +33,8 @@ from grader.datasets import (DatasetCache, DatasetInvalid, DatasetMissing, Image
 from grader.errors import GradeError
 from grader.results import CheckStatus, ClaimResult, ClaimStatus, IntegrityCheck
 from grader.sandbox import Child, Limits, Outcome, Sandbox, StartCaps, WarmPool, copy_submission
+from grader.smoke import zeros_split
+from grader.studentcode import hints
 
 MAX_VOCAB_BYTES = 50 << 20
 DEFAULT_WARM = 2
@@ -66,15 +68,19 @@ def resolve_device(device: str) -> str:
 
 
 class ClaimVerifier:
-    """Re-runs claims. `warm`: sandboxes kept started ahead (default `GRADE_WARM` or 2)."""
+    """Re-runs claims. `warm`: sandboxes kept started ahead (default `GRADE_WARM` or 2).
+    `smoke`: when a claim's dataset is absent, still load the model and run it on zeros of the
+    dataset's known shape (`grade check`)."""
 
     def __init__(self, data_root: Path | None = None, device: str = "auto",
-                 warm: int | None = None) -> None:
+                 warm: int | None = None, smoke: bool = False) -> None:
         if data_root is None and os.environ.get("GRADE_DATA"):
             data_root = Path(os.environ["GRADE_DATA"])
         self.data_root = Path(data_root) if data_root is not None else None
         self.device = resolve_device(device)
         self.warm = _warm_size(warm)
+        self.smoke = smoke
+        self._zeros: dict[tuple, ImageSplit | TextSplit | None] = {}
         self.cache = DatasetCache(self.data_root)
         hidden = (str(self.data_root),) if self.data_root is not None else ()
         self.sandbox = Sandbox(hidden=hidden)
@@ -84,6 +90,7 @@ class ClaimVerifier:
         self._inputs: dict[tuple, Path] = {}
         self._lock = threading.Lock()       # `grade batch --jobs N` may share one verifier
         self._pool: WarmPool | None = None
+        self._early: Child | None = None    # `prestart`: one sandbox started ahead, no pool
         self._stats = WarmStats()
 
     def __enter__(self) -> ClaimVerifier:
@@ -96,8 +103,11 @@ class ClaimVerifier:
         """Kill the idle pre-started sandboxes and drop the decoded inputs."""
         with self._lock:
             pool, self._pool = self._pool, None
+            early, self._early = self._early, None
         if pool is not None:
             pool.close()
+        if early is not None:
+            early.kill()
         shutil.rmtree(self._tmp, ignore_errors=True)
 
     @property
@@ -123,8 +133,24 @@ class ClaimVerifier:
                 weakref.finalize(self, WarmPool.close, self._pool)   # a verifier never closed
             return self._pool
 
+    def prestart(self) -> None:
+        """Start one sandbox now, for the first re-run (a single student: `grade run`, `grade
+        check`): its Python and torch start-up overlaps the parent's grading of the answers,
+        and no pool keeps starting replacements nobody will use."""
+        with self._lock:
+            if self._early is None and self.warm <= 0:
+                self._early = self.sandbox.start(self.device, self._tmp, self.caps)
+                self._early.prestarted = True
+
     def _child(self, limits: Limits) -> Child:
         """A pre-started sandbox when its caps serve `limits`, else one started now."""
+        with self._lock:
+            early, self._early = self._early, None
+        if early is not None and early.sandbox is self.sandbox and early.alive() and \
+                early.caps.serves(limits, self.device):
+            return early
+        if early is not None:
+            early.kill()
         if self.caps.serves(limits, self.device):
             pool = self._warm_pool()
             if pool is not None:
@@ -173,26 +199,26 @@ class ClaimVerifier:
             raise Verdict(ClaimStatus.UNVERIFIABLE, "nothing to re-run: the claim names no "
                           "`code` or `checkpoint`; the training log is the only evidence")
         lm = claim.task == "language-model"
-        split = self._text(claim, spec, folder) if lm else self._images(claim)
-        request = self._request(claim, spec, split, code, ckpt)
-        limits = Limits(wall_s=claim.timeout,
-                        memory_mb=int(claim.options.get("memory_mb", 8192)))
-        run = self._attempt(self._child(limits), claim, folder, split, request, limits, checks)
-        if _start_up_failed(run.outcome):   # e.g. the GPU was full while it warmed up
-            run = self._attempt(self.sandbox.start(self.device, self._tmp,
-                                                   self.caps.widened(limits)),
-                                claim, folder, split, request, limits, [])
+        try:
+            split = self._text(claim, spec, folder) if lm else self._images(claim)
+        except Verdict as v:
+            if self.smoke and v.status is ClaimStatus.UNVERIFIABLE:
+                self._smoke_test(claim, spec, folder, code, ckpt, v)
+            raise
+        run = self._run(claim, spec, folder, split, code, ckpt, checks)
         outcome = run.outcome
         checks.extend(integrity.rows(claim, outcome, claimed(spec)))
         if not outcome.ok:
-            raise Verdict(ClaimStatus.ERROR, outcome.error)
+            raise Verdict(ClaimStatus.ERROR, _failure(outcome, code))
         what = " with ".join(x for x in (f"{code}:{spec.get('model') or 'Net'}" if code else None,
-                                         ckpt) if x)
+                                         ckpt) if x) + hints.how_taken(outcome.meta.get("shown"))
         params = outcome.meta.get("params") if isinstance(outcome.meta.get("params"), int) \
             else None
         m = self._language(claim, run, split, what) if lm else self._images_measured(
             claim, run, split, what)
         m.params = params
+        if not lm and _normalisation_missing(claim, spec, outcome, m.value):
+            m.detail += "; " + hints.normalize()
         if m.control is not None:
             checks.append(integrity.control_row(claim, m.control))
             if not m.control.ok:
@@ -202,6 +228,46 @@ class ClaimVerifier:
             m.refusal = ("the model sees future tokens (causal-leak check failed), so its "
                          "perplexity is not a valid result")
         return m
+
+    def _run(self, claim: Claim, spec: dict, folder: Path, split: ImageSplit | TextSplit,
+             code: str | None, ckpt: str | None, checks: list[IntegrityCheck],
+             controls_on: bool = True) -> runs.RunResult:
+        request = self._request(claim, spec, split, code, ckpt)
+        limits = Limits(wall_s=claim.timeout,
+                        memory_mb=int(claim.options.get("memory_mb", 8192)))
+        run = self._attempt(self._child(limits), claim, folder, split, request, limits, checks,
+                            controls_on)
+        if _start_up_failed(run.outcome):   # e.g. the GPU was full while it warmed up
+            run = self._attempt(self.sandbox.start(self.device, self._tmp,
+                                                   self.caps.widened(limits)),
+                                claim, folder, split, request, limits, [], controls_on)
+        return run
+
+    def _smoke_test(self, claim: Claim, spec: dict, folder: Path, code: str | None,
+                    ckpt: str | None, absent: Verdict) -> None:
+        """Without the dataset: load the model and checkpoint and run them on zeros of the
+        dataset's known shape (a few tokens for a language model). A failure is the claim's
+        `error`; success adds what came out to the `unverifiable` detail."""
+        key = (claim.task, claim.dataset, claim.options.get("eval_batch_size"),
+               claim.options.get("bptt"))
+        with self._lock:
+            if key not in self._zeros:
+                self._zeros[key] = zeros_split(claim)
+            split = self._zeros[key]
+        if split is None:
+            return
+        outcome = self._run(claim, spec, folder, split, code, ckpt, [], controls_on=False)
+        if not outcome.outcome.ok:
+            raise Verdict(ClaimStatus.ERROR, "smoke test without the dataset failed: "
+                          + _failure(outcome.outcome, code))
+        out = outcome.values.get("test")
+        shape = "×".join(map(str, split.images.shape if isinstance(split, ImageSplit)
+                             else split.tokens.shape))
+        got = "×".join(map(str, out.shape)) if out is not None else "nothing"
+        what = "logits" if isinstance(split, ImageSplit) else "log-probabilities"
+        taken = hints.how_taken(outcome.outcome.meta.get("shown"))
+        absent.detail += (f"; smoke test: the model{taken} loads and maps zeros of "
+                          f"shape {shape} to {what} of shape {got}")
 
     def _images_measured(self, claim: Claim, run: runs.RunResult, split: ImageSplit,
                          what: str) -> Measured:
@@ -257,21 +323,22 @@ class ClaimVerifier:
             except (DatasetInvalid, OSError, UnicodeDecodeError) as e:
                 raise Verdict(ClaimStatus.UNVERIFIABLE, f"dataset unreadable: {e}") from None
 
-    def _image_inputs(self, claim: Claim, split: ImageSplit
+    def _image_inputs(self, claim: Claim, split: ImageSplit, controls_on: bool
                       ) -> dict[str, tuple[Path, torch.Tensor, float]]:
         """The label-free test images and, unless the claim turns controls off, the noisy
         copy; each written once per session and linked read-only into each sandbox."""
         sets = {"test": split.images}
-        if claim.options.get("controls", True):
+        if controls_on and claim.options.get("controls", True):
             sets["noise"] = self._cached(("noise", id(split)),
                                          lambda: controls.noisy_images(split, self.seed))
         return {name: (self._file((name, id(split)), images), images, split.scale)
                 for name, images in sets.items()}
 
-    def _text_streams(self, claim: Claim, split: TextSplit) -> dict[str, torch.Tensor]:
+    def _text_streams(self, claim: Claim, split: TextSplit, controls_on: bool
+                      ) -> dict[str, torch.Tensor]:
         streams = {"test": split.tokens}
         end = controls.line_end(split)
-        if claim.options.get("controls", True) and end is not None:
+        if controls_on and claim.options.get("controls", True) and end is not None:
             streams["shuffled"] = self._cached(
                 ("shuffled", id(split)), lambda: controls.shuffled_lines(split.tokens, end,
                                                                           self.seed))
@@ -313,7 +380,7 @@ class ClaimVerifier:
 
     def _attempt(self, child: Child, claim: Claim, folder: Path,
                  split: ImageSplit | TextSplit, request: dict, limits: Limits,
-                 checks: list[IntegrityCheck]) -> runs.RunResult:
+                 checks: list[IntegrityCheck], controls_on: bool = True) -> runs.RunResult:
         """Put this student's files into the child's (live-bound) folder, then talk to it:
         nothing of the student's is in the sandbox before this. The child serves once."""
         try:
@@ -325,14 +392,26 @@ class ClaimVerifier:
             if self.sandbox.bwrap:
                 request = dict(request, incoming="/incoming", scratch_mb=child.caps.scratch_mb)
             if isinstance(split, ImageSplit):
-                run = runs.classify(child, request, self._image_inputs(claim, split), limits)
+                run = runs.classify(child, request,
+                                    self._image_inputs(claim, split, controls_on), limits)
             else:
-                run = runs.language_model(child, request, self._text_streams(claim, split),
-                                          limits)
+                run = runs.language_model(child, request,
+                                          self._text_streams(claim, split, controls_on), limits)
         finally:
             child.kill()
         self._count(run.outcome)
         return run
+
+
+def _failure(outcome: Outcome, code: str | None) -> str:
+    """The child's one line, with the student's last output and the hint for a timeout."""
+    return hints.timed_out(outcome.error, outcome.stdout, outcome.stderr, code)
+
+
+def _normalisation_missing(claim: Claim, spec: dict, outcome: Outcome, measured: float) -> bool:
+    given = spec.get("normalize") or claim.options.get("normalize")
+    return hints.normalisation_missing(claimed(spec), claim.tolerance, bool(given),
+                                       outcome.meta.get("stored_acc"), measured)
 
 
 def _start_up_failed(outcome: Outcome) -> bool:

@@ -254,7 +254,8 @@ def test_without_bwrap_the_run_is_flagged_and_forks_still_refused(tmp_path):
         result, checks = v.verify(claim(), {**DEMO, "value": digits_accuracy(alice)}, alice)
         assert result.status is ClaimStatus.VERIFIED, result.detail
         assert any(c.check == "claim 5: sandbox" and c.status is CheckStatus.WARN for c in checks)
-        (tmp_path / "model.py").write_text("import os\nos.fork()\n")
+        (tmp_path / "forks.py").write_text("import os\nos.fork()\n")     # a helper's top level runs
+        (tmp_path / "model.py").write_text("from forks import *\n")
         result, _ = v.verify(claim(), {"code": "model.py"}, tmp_path)
         assert result.status is ClaimStatus.ERROR and "Operation not permitted" in result.detail
 

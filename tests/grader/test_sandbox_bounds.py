@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import shutil
 import sys
+import sysconfig
 from pathlib import Path
 
 import pytest
@@ -43,10 +44,12 @@ def verifier():
 def attack(tmp_path: Path, name: str, **subs: str) -> Path:
     folder = tmp_path / "class" / "mallory"
     folder.mkdir(parents=True)
-    code = (HOSTILE / f"{name}.py").read_text() + "\n\n" + (HOSTILE / "_mlp.py").read_text()
+    code = (HOSTILE / f"{name}.py").read_text()
     for key, value in subs.items():
         code = code.replace(f"__{key.upper()}__", value)
-    (folder / "model.py").write_text(code)
+    # model.py's own top level is cut to its definitions; a helper module it imports runs
+    (folder / "attack.py").write_text(code)
+    (folder / "model.py").write_text("from attack import *\n\n" + (HOSTILE / "_mlp.py").read_text())
     shutil.copyfile(ALICE / "digits_mlp.pt", folder / "digits_mlp.pt")
     return folder
 
@@ -104,7 +107,7 @@ def test_the_box_shows_no_host_folder_it_does_not_need(verifier, tmp_path):
                                        scratch=scratch))
     seen = result.detail
     assert "seen exe=/venv/bin/python hidden=3 hooks=[] " in seen, seen
-    root = seen.split("root=")[1].split(",")
+    root = seen.split("root=")[1].split(":")[0].split(",")     # a hint may follow the listing
     assert set(root) <= {"bin", "dev", "etc", "grade", "incoming", "lib", "lib32", "lib64",
                          "proc", "root", "submission", "tmp", "usr", "venv", "data"}, root
 
@@ -119,20 +122,24 @@ def test_sklearn_bundled_digits_are_not_readable_in_the_box(verifier, tmp_path):
 
 
 def test_the_data_root_is_hidden_even_under_a_visible_folder(tmp_path):
-    """A data root inside the virtualenv (visible in the box) is masked there."""
-    root = Path(sys.prefix) / "grade-test-data"
+    """A data root inside site-packages (visible in the box at /venv/...) is masked there."""
+    site = Path(sysconfig.get_paths()["purelib"])
+    root = site / "grade-test-data"
+    inside = f"/venv/lib/python{sys.version_info.major}.{sys.version_info.minor}/site-packages/" \
+             "grade-test-data"
     root.mkdir(exist_ok=True)
     try:
         (root / "secret-labels.txt").write_text("7 2 1 0\n")
         folder = tmp_path / "peek"
         folder.mkdir()
-        (folder / "model.py").write_text(
-            "import os, sys\n"
-            f"raise RuntimeError('listing: ' + repr(os.listdir('/venv/grade-test-data')"
-            " if os.path.isdir('/venv/grade-test-data') else 'absent'))\n")
+        (folder / "peek.py").write_text(
+            "import os\n"
+            f"raise RuntimeError('listing: ' + (repr(os.listdir({inside!r})) "
+            f"if os.path.isdir({inside!r}) else 'absent'))\n")
+        (folder / "model.py").write_text("from peek import *\n")
         with ClaimVerifier(data_root=root, device="cpu", warm=0) as v:
             result, _ = v.verify(claim(), {"code": "model.py", "value": 90.0}, folder)
-        assert "secret-labels" not in result.detail, result.detail
+        assert "listing: []" in result.detail, result.detail     # there, and empty
     finally:
         shutil.rmtree(root)
 

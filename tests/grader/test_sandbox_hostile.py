@@ -47,10 +47,13 @@ def alice_accuracy() -> float:
 def submission(tmp_path: Path, attack: str, **subs: str) -> Path:
     folder = tmp_path / "class" / "mallory"
     folder.mkdir(parents=True)
-    code = (HOSTILE / f"{attack}.py").read_text() + "\n\n" + (HOSTILE / "_mlp.py").read_text()
+    code = (HOSTILE / f"{attack}.py").read_text()
     for key, value in subs.items():
         code = code.replace(f"__{key.upper()}__", value)
-    (folder / "model.py").write_text(code)
+    # The attack runs when model.py imports it: the grader cuts model.py's own top level down
+    # to its definitions, but runs the helper modules it imports.
+    (folder / "attack.py").write_text(code)
+    (folder / "model.py").write_text("from attack import *\n\n" + (HOSTILE / "_mlp.py").read_text())
     shutil.copyfile(ALICE / "digits_mlp.pt", folder / "digits_mlp.pt")
     return folder
 

@@ -1,0 +1,135 @@
+"""What the student changes to fix a failed re-run: one hint per kind of failure.
+
+Pure functions of strings and numbers, used inside the sandbox (as the failure is described)
+and by the parent (for what only it knows: the claim, the measurement, the captured output).
+Every text here has a test asserting it (tests/grader/studentcode/test_hints.py).
+"""
+from __future__ import annotations
+
+import inspect
+import os
+import re
+
+TRAINING_WORDS = re.compile(r"\b(epoch|loss|iter|step|batch|train)", re.IGNORECASE)
+
+
+def top_level(file: str) -> str:
+    """The student's file ran work at import (training, data loading, argument parsing)."""
+    return (f"{file} is imported, so its top level runs: move the model into its own file or "
+            'guard the training with `if __name__ == "__main__":`')
+
+
+def missing_module(module: str, importer: str) -> str:
+    """An import of a module that is neither handed in nor installed."""
+    top = module.split(".")[0]
+    return (f"{importer} imports `{module}`, which is neither in the submission nor installed "
+            f"where the grader runs: hand in {top}.py (or the {top}/ folder) with your code")
+
+
+def constructor(name: str, factory, kwargs: dict) -> str | None:
+    """The kwargs change that makes `factory(**kwargs)` bind, or None if it already binds."""
+    try:
+        sig = inspect.signature(factory)
+    except (TypeError, ValueError):
+        return None
+    params = sig.parameters.values()
+    takes_any = any(p.kind is p.VAR_KEYWORD for p in params)
+    unknown = [k for k in kwargs if k not in sig.parameters and not takes_any]
+    missing = [p.name for p in params if p.default is p.empty and p.name not in kwargs
+               and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    if unknown:
+        takes = ", ".join(p.name for p in params if p.kind not in (p.VAR_POSITIONAL,
+                                                                   p.VAR_KEYWORD))
+        return (f"remove {', '.join(f'`{k}`' for k in unknown)} from `kwargs`: {name} takes "
+                f"{takes or 'no arguments'}")
+    if missing:
+        table = ", ".join(f"{m} = ..." for m in missing)
+        if kwargs:
+            return f"add `{table}` to `kwargs` ({name} needs {', '.join(missing)})"
+        return f"add `kwargs = {{{table}}}` to the claim ({name} needs {', '.join(missing)})"
+    return None
+
+
+def main_pickle(cls: str, code: str | None) -> str:
+    """A whole model pickled from `python train.py`: its class lives in `__main__`."""
+    if code:
+        return (f"the checkpoint is a whole pickled model of class `{cls}` from the script that "
+                f"saved it, and {code} defines no `{cls}`: name that script as `code`")
+    return (f"the checkpoint is a whole pickled model of class `{cls}` from the script that saved "
+            "it: name that script as `code`")
+
+
+def not_a_state_dict(kind: str) -> str:
+    return (f"the checkpoint holds a {kind}, not weights: save it with "
+            "`torch.save(model.state_dict(), path)`")
+
+
+def shapes_differ(name: str, params: list[str]) -> str:
+    """Same layers, other sizes: the model was built with other constructor arguments."""
+    what = f" ({name} takes {', '.join(params)})" if params else ""
+    return f"the checkpoint was trained with other sizes: set the constructor arguments in `kwargs`{what}"
+
+
+def other_network() -> str:
+    return "does `model` name the network whose weights these are? hand in the code that trained the checkpoint"
+
+
+def normalize() -> str:
+    return ("no `normalize` given, and the checkpoint's own accuracy agrees with your claim: did "
+            "you train with normalisation? add `normalize = {mean = [...], std = [...]}` to the "
+            "claim")
+
+
+def import_timeout(code: str, seconds: float, running: str) -> str:
+    """Importing `code` did not finish: `running` is the file whose top level was running."""
+    return f"importing {code} took over {seconds:g} s; " + top_level(running)
+
+
+def output_tail(stdout: str, stderr: str, lines: int = 3, width: int = 160) -> str:
+    """The last non-empty lines of the student's own output, as one quoted phrase."""
+    def last(text: str) -> list[str]:
+        out = [l.strip() for l in text.replace("\r", "\n").splitlines() if l.strip()]
+        return out[-lines:]
+    # The grader's own report of the crash is not the student's output: drop the traceback.
+    cut = stderr.rfind("Traceback (most recent call last):")
+    tail = last(stderr[:cut] if cut >= 0 else stderr) or last(stdout)
+    if not tail:
+        return ""
+    return "last output: " + no_grader_paths(" | ".join(l[:width] for l in tail))
+
+
+def no_grader_paths(text: str) -> str:
+    """What the student reads names their files and classes, never the grader's paths."""
+    text = re.sub(r"<module '__main__' from '[^']*'>", "the script's `__main__`", text)
+    path = r"[^\s'\"]*"
+    inside = "|".join(re.escape(os.sep + name + os.sep) for name in ("grader", "grade"))
+    return re.sub(path + f"(?:{inside})" + path + r"\.py", "the grader", text)
+
+
+def timed_out(error: str, stdout: str, stderr: str, code: str | None) -> str:
+    """A timeout or crash, with the student's last output and, if it looks like training, why."""
+    parts = [no_grader_paths(error)]
+    tail = output_tail(stdout, stderr)
+    if tail:
+        parts.append(tail)
+    if code and error.startswith("timed out") and TRAINING_WORDS.search(stdout + stderr):
+        parts.append("it looks like training ran: " + top_level(code))
+    return "; ".join(parts)
+
+
+def how_taken(shown) -> str:
+    """How the model was taken from the submission (cut script, pickled class, prefixes), as a
+    parenthesis for the claim's detail; "" when there is nothing worth saying."""
+    items = [str(s) for s in shown or [] if isinstance(s, str)]
+    return f" ({'; '.join(items)})" if items else ""
+
+
+def normalisation_missing(claimed: float | None, tolerance: float, given: bool, stored,
+                          measured: float) -> bool:
+    """Refuted low, no normalisation given, and the checkpoint's own accuracy (a fraction or a
+    percentage) agrees with the claim: the `normalize` hint applies."""
+    if claimed is None or given or not (isinstance(stored, list) and len(stored) == 2
+                                        and isinstance(stored[1], (int, float))):
+        return False
+    own = float(stored[1]) * (100 if float(stored[1]) <= 1.0 else 1)
+    return measured < claimed - tolerance and abs(own - claimed) <= tolerance

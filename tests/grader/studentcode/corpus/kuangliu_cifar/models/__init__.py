@@ -1,0 +1,3 @@
+from .vgg import *
+from .lenet import *
+from .resnet import *
