@@ -77,13 +77,13 @@ BOB = {
     "8.2": ("incorrect", "1/√d_k left out of dQ"),
     "9.1": ("incorrect", "Not right."),
     "10": ("manual", "Scored by a person: 1 / 3."),
-    "11.1": ("partial", "receptive field without the jump (kernel sizes simply added)"),
+    "11.1": ("incorrect", "receptive field without the jump (kernel sizes simply added)"),
     "11.3": ("partial", "layer 1: the convolution formula used for a transposed convolution"),
     "12.1": ("incorrect", "one bias vector per gate instead of two (b_ih and b_hh)"),
     "13.1": ("incorrect", "W^O left out of the attention"),
     "14.2": ("incorrect", "activation derivative f′(z) left out of δ"),
     "15.2": ("incorrect", "cross-entropy with log base 10"),
-    "16.2": ("partial", "Adam without bias correction"),
+    "16.2": ("incorrect", "Adam without bias correction"),   # a whole wrong method
 }
 
 
