@@ -16,6 +16,7 @@ from grader.answers import Form, parse
 from grader.assignment import (Assignment, Question, Where, joined_problems, load_assignment,
                                unknown_keys)
 from grader.errors import AnswerParseError, AssignmentError
+from grader.i18n import N_
 from reference.worked import Worked
 
 
@@ -212,8 +213,9 @@ def _model_summary(q: Question) -> tuple[Worked, Form]:
 
 
 # Zoo confusions a TA names, as (mistake, the model counted instead, its num_classes).
-TORCHVISION_BUILD = "torchvision's ImageNet build (ImageNet stem and 1,000 classes)"
-WITH_BN = "the batchnorm variant counted (with batchnorm)"
+# N_ marks them for the catalog; they are translated where shown, like reference/'s names.
+TORCHVISION_BUILD = N_("torchvision's ImageNet build (ImageNet stem and 1,000 classes)")
+WITH_BN = N_("the batchnorm variant counted (with batchnorm)")
 
 
 def _with_zoo_confusions(worked: Worked, q: Question, ask: str) -> Worked:
