@@ -505,9 +505,9 @@ def _working(q: QuestionResult, vis: Visibility) -> str:
     if not vis.answers or q.expected is None or q.status in (QuestionStatus.CORRECT,
                                                               QuestionStatus.MANUAL):
         return ""
-    lines = [f"Expected: {fmt_answer(q.expected, q.kind)}"]
+    lines = [_("Expected:") + f" {fmt_answer(q.expected, q.kind)}"]
     if q.steps:
-        lines += ["Working:", *(f"  {step}" for step in q.steps)]
+        lines += [_("Working:"), *(f"  {step}" for step in q.steps)]
     return "\n" + "\n".join(lines)
 
 
