@@ -144,12 +144,14 @@ def test_assignment_found_from_the_students_answers(klass: Path) -> None:
 def test_a_worker_that_dies_or_hangs_costs_only_its_student(klass: Path, helpers: Path) -> None:
     from batch_helpers import crash_or_hang
     t0 = time.monotonic()
-    outcome = run_batch(klass, jobs=2, quiet=True, timeout_s=3, grade=crash_or_hang)
-    assert time.monotonic() - t0 < 60
+    # 15 s: a replaced worker imports the grader again before its next student, which takes a
+    # few seconds on a loaded 2-core machine; the hang (600 s) is still far beyond it.
+    outcome = run_batch(klass, jobs=2, quiet=True, timeout_s=15, grade=crash_or_hang)
+    assert time.monotonic() - t0 < 120
     errors = {r.student: r.error for r in outcome.results if r.error}
     assert errors == {
         "s0001": "the grading process died while grading this folder (exit code 3)",
-        "s0002": "grading took longer than 3 s and was stopped",
+        "s0002": "grading took longer than 15 s and was stopped",
     }
     assert len([r for r in outcome.results if r.error is None]) == 4
 
