@@ -3,57 +3,51 @@ import torchvision
 import torchvision.transforms as transforms
 
 ########################################################################
-# The output of torchvision datasets are PILImage images of range [0, 1].
-# We transform them to Tensors of normalized range [-1, 1].
+# Loading the data
+# ----------------
+# torchvision gives us CIFAR-10 as PIL images with values in [0, 1]; we turn
+# them into tensors and shift them to [-1, 1].
 
-transform = transforms.Compose(
-    [transforms.ToTensor(),
-     transforms.Normalize((0.5, 0.5, 0.5), (0.5, 0.5, 0.5))])
+transform = transforms.Compose([
+    transforms.ToTensor(),
+    transforms.Normalize((0.5, 0.5, 0.5), (0.5, 0.5, 0.5)),
+])
+batch_size = 4
 
-trainset = torchvision.datasets.CIFAR10(root='./data', train=True,
-                                        download=True, transform=transform)
-trainloader = torch.utils.data.DataLoader(trainset, batch_size=4,
-                                          shuffle=True, num_workers=2)
+trainset = torchvision.datasets.CIFAR10(root='./data', train=True, download=True,
+                                        transform=transform)
+trainloader = torch.utils.data.DataLoader(trainset, batch_size=batch_size, shuffle=True,
+                                          num_workers=2)
+testset = torchvision.datasets.CIFAR10(root='./data', train=False, download=True,
+                                       transform=transform)
+testloader = torch.utils.data.DataLoader(testset, batch_size=batch_size, shuffle=False,
+                                         num_workers=2)
 
-testset = torchvision.datasets.CIFAR10(root='./data', train=False,
-                                       download=True, transform=transform)
-testloader = torch.utils.data.DataLoader(testset, batch_size=4,
-                                         shuffle=False, num_workers=2)
-
-classes = ('plane', 'car', 'bird', 'cat',
-           'deer', 'dog', 'frog', 'horse', 'ship', 'truck')
+classes = ('plane', 'car', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck')
 
 ########################################################################
-# Let us show some of the training images, for fun.
+# A look at a few training images before we start.
 
 import matplotlib.pyplot as plt
 import numpy as np
 
-# functions to show an image
 
-
-def imshow(img):
-    img = img / 2 + 0.5     # unnormalize
-    npimg = img.numpy()
-    plt.imshow(np.transpose(npimg, (1, 2, 0)))
+def show(batch):
+    grid = torchvision.utils.make_grid(batch) * 0.5 + 0.5    # back to [0, 1]
+    plt.imshow(grid.permute(1, 2, 0).numpy())
+    plt.axis('off')
     plt.show()
 
 
-# get some random training images
-dataiter = iter(trainloader)
-images, labels = dataiter.next()
-
-# show images
-imshow(torchvision.utils.make_grid(images))
-# print labels
-print(' '.join('%5s' % classes[labels[j]] for j in range(4)))
-
+images, labels = next(iter(trainloader))
+show(images)
+print(', '.join(classes[int(k)] for k in labels))
 
 ########################################################################
-# 2. Define a Convolutional Neural Network
-# ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
-# Copy the neural network from the Neural Networks section before and modify it to
-# take 3-channel images (instead of 1-channel images as it was defined).
+# The network
+# -----------
+# Two convolution + pooling stages and three fully connected layers, for
+# 3-channel 32x32 inputs.
 
 import torch.nn as nn
 import torch.nn.functional as F
@@ -61,7 +55,7 @@ import torch.nn.functional as F
 
 class Net(nn.Module):
     def __init__(self):
-        super(Net, self).__init__()
+        super().__init__()
         self.conv1 = nn.Conv2d(3, 6, 5)
         self.pool = nn.MaxPool2d(2, 2)
         self.conv2 = nn.Conv2d(6, 16, 5)
@@ -72,19 +66,16 @@ class Net(nn.Module):
     def forward(self, x):
         x = self.pool(F.relu(self.conv1(x)))
         x = self.pool(F.relu(self.conv2(x)))
-        x = x.view(-1, 16 * 5 * 5)
+        x = torch.flatten(x, 1)
         x = F.relu(self.fc1(x))
         x = F.relu(self.fc2(x))
-        x = self.fc3(x)
-        return x
+        return self.fc3(x)
 
 
 net = Net()
 
 ########################################################################
-# 3. Define a Loss function and optimizer
-# ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
-# Let's use a Classification Cross-Entropy loss and SGD with momentum.
+# Loss and optimiser: cross-entropy, plain SGD with momentum.
 
 import torch.optim as optim
 
@@ -92,55 +83,42 @@ criterion = nn.CrossEntropyLoss()
 optimizer = optim.SGD(net.parameters(), lr=0.001, momentum=0.9)
 
 ########################################################################
-# 4. Train the network
-# ^^^^^^^^^^^^^^^^^^^^
-#
-# This is when things start to get interesting.
-# We simply have to loop over our data iterator, and feed the inputs to the
-# network and optimize.
+# Training
+# --------
+# Two passes over the training set; the running loss is printed every
+# 2000 mini-batches.
 
-for epoch in range(2):  # loop over the dataset multiple times
-
-    running_loss = 0.0
-    for i, data in enumerate(trainloader, 0):
-        # get the inputs; data is a list of [inputs, labels]
-        inputs, labels = data
-
-        # zero the parameter gradients
+for epoch in range(2):
+    running = 0.0
+    for i, (inputs, targets) in enumerate(trainloader):
         optimizer.zero_grad()
-
-        # forward + backward + optimize
-        outputs = net(inputs)
-        loss = criterion(outputs, labels)
+        loss = criterion(net(inputs), targets)
         loss.backward()
         optimizer.step()
 
-        # print statistics
-        running_loss += loss.item()
-        if i % 2000 == 1999:    # print every 2000 mini-batches
-            print('[%d, %5d] loss: %.3f' %
-                  (epoch + 1, i + 1, running_loss / 2000))
-            running_loss = 0.0
+        running += loss.item()
+        if (i + 1) % 2000 == 0:
+            print(f'epoch {epoch + 1}, batch {i + 1}: loss {running / 2000:.3f}')
+            running = 0.0
 
 print('Finished Training')
 
 ########################################################################
-# Okay, now let us see what the neural network thinks these examples above are:
+# Save the weights so that the test below (or a later session) can reload them.
 
-outputs = net(images)
+PATH = './cifar_net.pth'
+torch.save(net.state_dict(), PATH)
 
 ########################################################################
-# Let us look at how the network performs on the whole dataset.
+# Accuracy on the 10000 test images.
 
-correct = 0
-total = 0
+net = Net()
+net.load_state_dict(torch.load(PATH))
+correct = total = 0
 with torch.no_grad():
-    for data in testloader:
-        images, labels = data
-        outputs = net(images)
-        _, predicted = torch.max(outputs.data, 1)
-        total += labels.size(0)
-        correct += (predicted == labels).sum().item()
+    for inputs, targets in testloader:
+        predicted = net(inputs).argmax(1)
+        total += targets.size(0)
+        correct += (predicted == targets).sum().item()
 
-print('Accuracy of the network on the 10000 test images: %d %%' % (
-    100 * correct / total))
+print(f'Accuracy of the network on the 10000 test images: {100 * correct // total} %')

@@ -1,5 +1,5 @@
-from __future__ import print_function
 import argparse
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -9,159 +9,94 @@ from torch.optim.lr_scheduler import StepLR
 
 
 class Net(nn.Module):
+    # 两层卷积 + 两层全连接：28x28 -> 26 -> 24 -> 池化后 12，64 个通道，共 9216 维
     def __init__(self):
         super(Net, self).__init__()
-        self.conv1 = nn.Conv2d(1, 32, 3, 1)
-        self.conv2 = nn.Conv2d(32, 64, 3, 1)
-        self.dropout1 = nn.Dropout(0.25)
-        self.dropout2 = nn.Dropout(0.5)
+        self.conv1 = nn.Conv2d(1, 32, 3)
+        self.conv2 = nn.Conv2d(32, 64, 3)
+        self.drop_conv = nn.Dropout(0.25)
+        self.drop_fc = nn.Dropout(0.5)
         self.fc1 = nn.Linear(9216, 128)
         self.fc2 = nn.Linear(128, 10)
 
     def forward(self, x):
-        x = self.conv1(x)
-        x = F.relu(x)
-        x = self.conv2(x)
-        x = F.relu(x)
-        x = F.max_pool2d(x, 2)
-        x = self.dropout1(x)
-        x = torch.flatten(x, 1)
-        x = self.fc1(x)
-        x = F.relu(x)
-        x = self.dropout2(x)
-        x = self.fc2(x)
-        output = F.log_softmax(x, dim=1)
-        return output
+        x = F.relu(self.conv1(x))
+        x = F.relu(self.conv2(x))
+        x = self.drop_conv(F.max_pool2d(x, 2))
+        x = F.relu(self.fc1(torch.flatten(x, 1)))
+        x = self.fc2(self.drop_fc(x))
+        return F.log_softmax(x, dim=1)  # 输出对数概率，配合 nll_loss 使用
 
 
-def train(args, model, device, train_loader, optimizer, epoch):
-    model.train()  # 设置模型为训练模式
-
-    for batch_idx, (data, target) in enumerate(train_loader):
-        data, target = data.to(device), target.to(device)  # 将批次数据和标签移动至指定设备
-
-        optimizer.zero_grad()  # 清除优化器中累积的梯度
-
-        output = model(data)  # 执行模型前向传播以获取预测结果
-        loss = F.nll_loss(output, target)  # 计算预测与真实标签间的负对数似然损失（NLL Loss）
-
-        loss.backward()  # 反向传播损失以计算模型参数相对于损失的梯度
-        optimizer.step()  # 使用优化器更新模型权重
-
-        if batch_idx % args.log_interval == 0:  # 按照 log_interval 定义的间隔打印训练进度与当前损失
-            print('Train Epoch: {} [{}/{} ({:.0f}%)]\tLoss: {:.6f}'.format(
-                epoch, batch_idx * len(data), len(train_loader.dataset),
-                100. * batch_idx / len(train_loader), loss.item()))
-
-            if args.dry_run:  # 干运行模式：打印首个进度消息后终止训练循环
-                break
+def get_args():
+    p = argparse.ArgumentParser(description='MNIST 手写数字识别')
+    p.add_argument('--batch-size', type=int, default=64)
+    p.add_argument('--test-batch-size', type=int, default=1000)
+    p.add_argument('--epochs', type=int, default=5)
+    p.add_argument('--lr', type=float, default=1.0)
+    p.add_argument('--gamma', type=float, default=0.7, help='每个 epoch 学习率乘以 gamma')
+    p.add_argument('--no-cuda', action='store_true', default=False)
+    p.add_argument('--seed', type=int, default=1)
+    p.add_argument('--log-interval', type=int, default=50)
+    p.add_argument('--save-model', action='store_true', default=False)
+    return p.parse_args()
 
 
+def train(args, model, device, loader, optimizer, epoch):
+    model.train()  # 训练模式：启用 dropout
+    for step, (images, labels) in enumerate(loader):
+        images, labels = images.to(device), labels.to(device)
+        optimizer.zero_grad()
+        loss = F.nll_loss(model(images), labels)
+        loss.backward()
+        optimizer.step()
+        if step % args.log_interval == 0:
+            done = step * len(images)
+            print('epoch {} [{}/{}]  loss {:.4f}'.format(epoch, done, len(loader.dataset),
+                                                         loss.item()))
 
-def test(model, device, test_loader):
-    model.eval()
-    test_loss = 0
-    correct = 0
+
+def test(model, device, loader):
+    model.eval()  # 评估模式：关闭 dropout
+    loss_sum, hits = 0.0, 0
     with torch.no_grad():
-        for data, target in test_loader:
-            data, target = data.to(device), target.to(device)
-            output = model(data)
-            test_loss += F.nll_loss(output, target, reduction='sum').item()  # sum up batch loss
-            pred = output.argmax(dim=1, keepdim=True)  # get the index of the max log-probability
-            correct += pred.eq(target.view_as(pred)).sum().item()
-
-    test_loss /= len(test_loader.dataset)
-
-    print('\nTest set: Average loss: {:.4f}, Accuracy: {}/{} ({:.0f}%)\n'.format(
-        test_loss, correct, len(test_loader.dataset),
-        100. * correct / len(test_loader.dataset)))
+        for images, labels in loader:
+            images, labels = images.to(device), labels.to(device)
+            out = model(images)
+            loss_sum += F.nll_loss(out, labels, reduction='sum').item()
+            hits += (out.argmax(dim=1) == labels).sum().item()
+    n = len(loader.dataset)
+    print('测试集: 平均损失 {:.4f}, 准确率 {}/{} ({:.2f}%)'.format(loss_sum / n, hits, n,
+                                                           100. * hits / n))
+    return 100. * hits / n
 
 
 def main():
-    # 解析训练设置参数
-    parser = argparse.ArgumentParser(description='PyTorch MNIST Example')
-    parser.add_argument('--batch-size', type=int, default=64, metavar='N',
-                        help='input batch size for training (default: 64)')
-    parser.add_argument('--test-batch-size', type=int, default=1000, metavar='N',
-                        help='input batch size for testing (default: 1000)')
-    parser.add_argument('--epochs', type=int, default=3, metavar='N',
-                        help='number of epochs to train (default: 14)')
-    parser.add_argument('--lr', type=float, default=1.0, metavar='LR',
-                        help='learning rate (default: 1.0)')
-    parser.add_argument('--gamma', type=float, default=0.7, metavar='M',
-                        help='Learning rate step gamma (default: 0.7)')
-    parser.add_argument('--no-cuda', action='store_true', default=False,
-                        help='disables CUDA training')
-    parser.add_argument('--no-mps', action='store_true', default=False,
-                        help='disables macOS GPU training')
-    parser.add_argument('--dry-run', action='store_true', default=False,
-                        help='quickly check a single pass')
-    parser.add_argument('--seed', type=int, default=1, metavar='S',
-                        help='random seed (default: 1)')
-    parser.add_argument('--log-interval', type=int, default=10, metavar='N',
-                        help='how many batches to wait before logging training status')
-    parser.add_argument('--save-model', action='store_true', default=False,
-                        help='For Saving the current Model')
-    args = parser.parse_args()
-
-    # 根据命令行参数决定是否使用CUDA或macOS的GPU训练
+    args = get_args()
     use_cuda = not args.no_cuda and torch.cuda.is_available()
-    use_mps = not args.no_mps and torch.backends.mps.is_available()
-
-    # 设置随机种子
+    device = torch.device('cuda' if use_cuda else 'cpu')
     torch.manual_seed(args.seed)
 
-    # 选择训练使用的设备
-    if use_cuda:
-        device = torch.device("cuda")
-    elif use_mps:
-        device = torch.device("mps")
-    else:
-        device = torch.device("cpu")
+    # MNIST 的均值和标准差
+    tf = transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.1307,), (0.3081,))])
+    train_set = datasets.MNIST('../data', train=True, download=True, transform=tf)
+    test_set = datasets.MNIST('../data', train=False, transform=tf)
+    extra = {'num_workers': 1, 'pin_memory': True} if use_cuda else {}
+    train_loader = torch.utils.data.DataLoader(train_set, batch_size=args.batch_size,
+                                               shuffle=True, **extra)
+    test_loader = torch.utils.data.DataLoader(test_set, batch_size=args.test_batch_size,
+                                              **extra)
 
-    # 打印训练使用的设备
-    print("Using Device: {}\n".format(device))
-
-    train_kwargs = {'batch_size': args.batch_size}
-    test_kwargs = {'batch_size': args.test_batch_size}
-    if use_cuda:
-        cuda_kwargs = {'num_workers': 1,
-                       'pin_memory': True,
-                       'shuffle': True}
-        train_kwargs.update(cuda_kwargs)
-        test_kwargs.update(cuda_kwargs)
-
-    # 数据集的加载和转换
-    transform=transforms.Compose([
-        transforms.ToTensor(),
-        transforms.Normalize((0.1307,), (0.3081,))
-        ])
-    dataset1 = datasets.MNIST('../data', train=True, download=True,
-                       transform=transform)
-    dataset2 = datasets.MNIST('../data', train=False,
-                       transform=transform)
-
-    # 创建数据加载器
-    train_loader = torch.utils.data.DataLoader(dataset1,**train_kwargs)
-    test_loader = torch.utils.data.DataLoader(dataset2, **test_kwargs)
-
-    # 模型的加载和优化器的选择
     model = Net().to(device)
     optimizer = optim.Adadelta(model.parameters(), lr=args.lr)
-
-    # 学习率调整策略
     scheduler = StepLR(optimizer, step_size=1, gamma=args.gamma)
-
-    # 开始训练和测试
     for epoch in range(1, args.epochs + 1):
         train(args, model, device, train_loader, optimizer, epoch)
         test(model, device, test_loader)
         scheduler.step()
 
-    # 如果设置了保存模型，则保存
     if args.save_model:
-        torch.save(model.state_dict(), "mnist_cnn.pt")
-
+        torch.save(model.state_dict(), 'mnist_cnn.pt')  # 只保存参数，不保存整个模型
 
 
 if __name__ == '__main__':

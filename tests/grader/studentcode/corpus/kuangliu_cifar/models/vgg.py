@@ -1,43 +1,41 @@
-'''VGG11/13/16/19 in Pytorch.'''
+'''VGG variants for CIFAR (32x32 inputs, so one linear layer after the features).'''
 import torch
 import torch.nn as nn
-from torch.autograd import Variable
 
 
-cfg = {
-    'VGG11': [64, 'M', 128, 'M', 256, 256, 'M', 512, 512, 'M', 512, 512, 'M'],
-    'VGG13': [64, 64, 'M', 128, 128, 'M', 256, 256, 'M', 512, 512, 'M', 512, 512, 'M'],
-    'VGG16': [64, 64, 'M', 128, 128, 'M', 256, 256, 256, 'M', 512, 512, 512, 'M', 512, 512, 512, 'M'],
-    'VGG19': [64, 64, 'M', 128, 128, 'M', 256, 256, 256, 256, 'M', 512, 512, 512, 512, 'M', 512, 512, 512, 512, 'M'],
+# numbers are conv widths, 'P' is a 2x2 max-pool
+LAYOUTS = {
+    'VGG11': [64, 'P', 128, 'P', 256, 256, 'P', 512, 512, 'P', 512, 512, 'P'],
+    'VGG13': [64, 64, 'P', 128, 128, 'P', 256, 256, 'P', 512, 512, 'P', 512, 512, 'P'],
+    'VGG16': [64, 64, 'P', 128, 128, 'P', 256, 256, 256, 'P',
+              512, 512, 512, 'P', 512, 512, 512, 'P'],
+    'VGG19': [64, 64, 'P', 128, 128, 'P', 256, 256, 256, 256, 'P',
+              512, 512, 512, 512, 'P', 512, 512, 512, 512, 'P'],
 }
+
+
+def conv_stack(layout, channels=3):
+    modules = []
+    for item in layout:
+        if item == 'P':
+            modules.append(nn.MaxPool2d(2))
+            continue
+        modules += [nn.Conv2d(channels, item, 3, padding=1), nn.BatchNorm2d(item),
+                    nn.ReLU(inplace=True)]
+        channels = item
+    return nn.Sequential(*modules)
 
 
 class VGG(nn.Module):
     def __init__(self, vgg_name):
         super(VGG, self).__init__()
-        self.features = self._make_layers(cfg[vgg_name])
+        self.features = conv_stack(LAYOUTS[vgg_name])
         self.classifier = nn.Linear(512, 10)
 
     def forward(self, x):
-        out = self.features(x)
-        out = out.view(out.size(0), -1)
-        out = self.classifier(out)
-        return out
+        feats = self.features(x)
+        return self.classifier(torch.flatten(feats, 1))
 
-    def _make_layers(self, cfg):
-        layers = []
-        in_channels = 3
-        for x in cfg:
-            if x == 'M':
-                layers += [nn.MaxPool2d(kernel_size=2, stride=2)]
-            else:
-                layers += [nn.Conv2d(in_channels, x, kernel_size=3, padding=1),
-                           nn.BatchNorm2d(x),
-                           nn.ReLU(inplace=True)]
-                in_channels = x
-        layers += [nn.AvgPool2d(kernel_size=1, stride=1)]
-        return nn.Sequential(*layers)
 
-# net = VGG('VGG11')
-# x = torch.randn(2,3,32,32)
-# print(net(Variable(x)).size())
+if __name__ == '__main__':
+    print(VGG('VGG11')(torch.zeros(2, 3, 32, 32)).shape)
