@@ -1,59 +1,58 @@
+"""Worker side of Hogwild training: each process runs its own loop on a model whose parameters
+live in shared memory, so the updates of all workers land in the same tensors."""
 import os
+
 import torch
-import torch.optim as optim
 import torch.nn.functional as F
+import torch.optim as optim
 from torchvision import datasets, transforms
 
-def train(rank, args, model):
-    torch.manual_seed(args.seed + rank)
-
-    train_loader = torch.utils.data.DataLoader(
-        datasets.MNIST('../data', train=True, download=True,
-                    transform=transforms.Compose([
-                        transforms.ToTensor(),
-                        transforms.Normalize((0.1307,), (0.3081,))
-                    ])),
-        batch_size=args.batch_size, shuffle=True, num_workers=1)
-    test_loader = torch.utils.data.DataLoader(
-        datasets.MNIST('../data', train=False, transform=transforms.Compose([
-                        transforms.ToTensor(),
-                        transforms.Normalize((0.1307,), (0.3081,))
-                    ])),
-        batch_size=args.batch_size, shuffle=True, num_workers=1)
-
-    optimizer = optim.SGD(model.parameters(), lr=args.lr, momentum=args.momentum)
-    for epoch in range(1, args.epochs + 1):
-        train_epoch(epoch, args, model, train_loader, optimizer)
-        test_epoch(model, test_loader)
+MNIST_NORM = transforms.Normalize((0.1307,), (0.3081,))
 
 
-def train_epoch(epoch, args, model, data_loader, optimizer):
+def mnist_loader(train, batch_size, seed, **loader_kwargs):
+    torch.manual_seed(seed)
+    data = datasets.MNIST('../data', train=train, download=train,
+                          transform=transforms.Compose([transforms.ToTensor(), MNIST_NORM]))
+    return torch.utils.data.DataLoader(data, batch_size=batch_size, shuffle=True,
+                                       **loader_kwargs)
+
+
+def one_epoch(epoch, model, device, loader, optimizer, log_every, dry_run):
     model.train()
     pid = os.getpid()
-    for batch_idx, (data, target) in enumerate(data_loader):
+    for i, (x, y) in enumerate(loader):
         optimizer.zero_grad()
-        output = model(data)
-        loss = F.nll_loss(output, target)
+        loss = F.nll_loss(model(x.to(device)), y.to(device))
         loss.backward()
         optimizer.step()
-        if batch_idx % args.log_interval == 0:
-            print('{}\tTrain Epoch: {} [{}/{} ({:.0f}%)]\tLoss: {:.6f}'.format(
-                pid, epoch, batch_idx * len(data), len(data_loader.dataset),
-                100. * batch_idx / len(data_loader), loss.item()))
+        if i % log_every == 0:
+            print('[pid {}] epoch {} batch {}/{} loss {:.5f}'.format(
+                pid, epoch, i, len(loader), loss.item()))
+            if dry_run:
+                return
 
 
-def test_epoch(model, data_loader):
+def evaluate(model, device, loader):
     model.eval()
-    test_loss = 0
-    correct = 0
+    loss, right = 0.0, 0
     with torch.no_grad():
-        for data, target in data_loader:
-            output = model(data)
-            test_loss += F.nll_loss(output, target, size_average=False).item() # sum up batch loss
-            pred = output.max(1)[1] # get the index of the max log-probability
-            correct += pred.eq(target).sum().item()
+        for x, y in loader:
+            out = model(x.to(device))
+            loss += F.nll_loss(out, y.to(device), reduction='sum').item()
+            right += out.argmax(1).eq(y.to(device)).sum().item()
+    n = len(loader.dataset)
+    print('test: mean loss {:.4f}, {}/{} right ({:.1f}%)'.format(loss / n, right, n,
+                                                               100. * right / n))
 
-    test_loss /= len(data_loader.dataset)
-    print('\nTest set: Average loss: {:.4f}, Accuracy: {}/{} ({:.0f}%)\n'.format(
-        test_loss, correct, len(data_loader.dataset),
-        100. * correct / len(data_loader.dataset)))
+
+def train(rank, args, model, device, dataloader_kwargs):
+    loader = mnist_loader(True, args.batch_size, args.seed + rank, **dataloader_kwargs)
+    optimizer = optim.SGD(model.parameters(), lr=args.lr, momentum=args.momentum)
+    for epoch in range(1, args.epochs + 1):
+        one_epoch(epoch, model, device, loader, optimizer, args.log_interval, args.dry_run)
+
+
+def test(args, model, device, dataloader_kwargs):
+    evaluate(model, device, mnist_loader(False, args.test_batch_size, args.seed,
+                                         **dataloader_kwargs))

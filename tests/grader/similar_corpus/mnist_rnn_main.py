@@ -1,5 +1,5 @@
-from __future__ import print_function
-
+"""MNIST read row by row: an LSTM sees the 28 rows of an image as a sequence of 28 pixel
+vectors, and its last output classifies the digit."""
 import argparse
 
 import torch
@@ -11,141 +11,85 @@ from torchvision import datasets, transforms
 
 
 class Net(nn.Module):
-    def __init__(self):
+    def __init__(self, hidden=64):
         super(Net, self).__init__()
-        self.rnn = nn.LSTM(input_size=28, hidden_size=64, batch_first=True)
-        self.batchnorm = nn.BatchNorm1d(64)
-        self.dropout1 = nn.Dropout2d(0.25)
-        self.dropout2 = nn.Dropout2d(0.5)
-        self.fc1 = nn.Linear(64, 32)
+        self.rnn = nn.LSTM(input_size=28, hidden_size=hidden, batch_first=True)
+        self.bn = nn.BatchNorm1d(hidden)
+        self.drop = nn.Dropout(0.25)
+        self.fc1 = nn.Linear(hidden, 32)
         self.fc2 = nn.Linear(32, 10)
 
-    def forward(self, input):
-        # Shape of input is (batch_size,1, 28, 28)
-        # converting shape of input to (batch_size, 28, 28)
-        # as required by RNN when batch_first is set True
-        input = input.reshape(-1, 28, 28)
-        output, hidden = self.rnn(input)
-
-        # RNN output shape is (seq_len, batch, input_size)
-        # Get last output of RNN
-        output = output[:, -1, :]
-        output = self.batchnorm(output)
-        output = self.dropout1(output)
-        output = self.fc1(output)
-        output = F.relu(output)
-        output = self.dropout2(output)
-        output = self.fc2(output)
-        output = F.log_softmax(output, dim=1)
-        return output
+    def forward(self, images):
+        rows = images.reshape(-1, 28, 28)       # (batch, time = row, features = pixels)
+        seq, _ = self.rnn(rows)
+        last = self.bn(seq[:, -1, :])
+        h = self.drop(F.relu(self.fc1(last)))
+        return F.log_softmax(self.fc2(h), dim=1)
 
 
-def train(args, model, device, train_loader, optimizer, epoch):
+def fit_epoch(model, device, loader, optimizer, epoch, log_interval, dry_run):
     model.train()
-    for batch_idx, (data, target) in enumerate(train_loader):
-        data, target = data.to(device), target.to(device)
+    for batch, (x, y) in enumerate(loader):
+        x, y = x.to(device), y.to(device)
         optimizer.zero_grad()
-        output = model(data)
-        loss = F.nll_loss(output, target)
+        loss = F.nll_loss(model(x), y)
         loss.backward()
         optimizer.step()
-        if batch_idx % args.log_interval == 0:
-            print('Train Epoch: {} [{}/{} ({:.0f}%)]\tLoss: {:.6f}'.format(
-                epoch, batch_idx * len(data), len(train_loader.dataset),
-                       100. * batch_idx / len(train_loader), loss.item()))
-            if args.dry_run:
+        if batch % log_interval == 0:
+            print(f'epoch {epoch} batch {batch:4d}/{len(loader)} nll {loss.item():.4f}')
+            if dry_run:
                 break
 
 
-def test(args, model, device, test_loader):
+def score(model, device, loader):
     model.eval()
-    test_loss = 0
-    correct = 0
+    nll, hits = 0.0, 0
     with torch.no_grad():
-        for data, target in test_loader:
-            data, target = data.to(device), target.to(device)
-            output = model(data)
-            test_loss += F.nll_loss(output, target, reduction='sum').item()  # sum up batch loss
-            pred = output.argmax(dim=1, keepdim=True)  # get the index of the max log-probability
-            correct += pred.eq(target.view_as(pred)).sum().item()
-            if args.dry_run:
-                break
+        for x, y in loader:
+            x, y = x.to(device), y.to(device)
+            logp = model(x)
+            nll += F.nll_loss(logp, y, reduction='sum').item()
+            hits += int((logp.argmax(1) == y).sum())
+    size = len(loader.dataset)
+    print(f'test: nll {nll / size:.4f}  accuracy {hits}/{size} = {100.0 * hits / size:.2f}%')
 
-    test_loss /= len(test_loader.dataset)
 
-    print('\nTest set: Average loss: {:.4f}, Accuracy: {}/{} ({:.0f}%)\n'.format(
-        test_loss, correct, len(test_loader.dataset),
-        100. * correct / len(test_loader.dataset)))
+def parse():
+    ap = argparse.ArgumentParser(description='MNIST with an LSTM over rows')
+    ap.add_argument('--batch-size', type=int, default=64)
+    ap.add_argument('--test-batch-size', type=int, default=1000)
+    ap.add_argument('--epochs', type=int, default=14)
+    ap.add_argument('--lr', type=float, default=0.1)
+    ap.add_argument('--gamma', type=float, default=0.7)
+    ap.add_argument('--cuda', action='store_true', default=False)
+    ap.add_argument('--dry-run', action='store_true', default=False)
+    ap.add_argument('--seed', type=int, default=1)
+    ap.add_argument('--log-interval', type=int, default=10)
+    ap.add_argument('--save-model', action='store_true', default=False)
+    return ap.parse_args()
 
 
 def main():
-    # Training settings
-    parser = argparse.ArgumentParser(description='PyTorch MNIST Example using RNN')
-    parser.add_argument('--batch-size', type=int, default=64, metavar='N',
-                        help='input batch size for training (default: 64)')
-    parser.add_argument('--test-batch-size', type=int, default=1000, metavar='N',
-                        help='input batch size for testing (default: 1000)')
-    parser.add_argument('--epochs', type=int, default=14, metavar='N',
-                        help='number of epochs to train (default: 14)')
-    parser.add_argument('--lr', type=float, default=0.1, metavar='LR',
-                        help='learning rate (default: 0.1)')
-    parser.add_argument('--gamma', type=float, default=0.7, metavar='M',
-                        help='learning rate step gamma (default: 0.7)')
-    parser.add_argument('--cuda', action='store_true', default=False,
-                        help='enables CUDA training')
-    parser.add_argument('--mps', action="store_true", 
-                        help="enables MPS training")
-    parser.add_argument('--xpu', action='store_true',
-                        help='enables XPU training')
-    parser.add_argument('--dry-run', action='store_true',
-                        help='quickly check a single pass')
-    parser.add_argument('--seed', type=int, default=1, metavar='S',
-                        help='random seed (default: 1)')
-    parser.add_argument('--log-interval', type=int, default=10, metavar='N',
-                        help='how many batches to wait before logging training status')
-    parser.add_argument('--save-model', action='store_true',
-                        help='for Saving the current Model')
-    args = parser.parse_args()
-
-    if args.cuda and not args.mps:
-        device = "cuda"
-    elif args.mps and not args.cuda:
-        device = "mps"
-    elif args.xpu:
-        device = "xpu"
-    else:
-        device = "cpu"
-
-    device = torch.device(device)
-
+    args = parse()
+    device = torch.device('cuda' if args.cuda and torch.cuda.is_available() else 'cpu')
     torch.manual_seed(args.seed)
-
-    kwargs = {'num_workers': 1, 'pin_memory': True} if args.cuda else {}
+    prep = transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.1307,), (0.3081,))])
     train_loader = torch.utils.data.DataLoader(
-        datasets.MNIST('../data', train=True, download=True,
-                       transform=transforms.Compose([
-                           transforms.ToTensor(),
-                           transforms.Normalize((0.1307,), (0.3081,))
-                       ])),
-        batch_size=args.batch_size, shuffle=True, **kwargs)
+        datasets.MNIST('../data', train=True, download=True, transform=prep),
+        batch_size=args.batch_size, shuffle=True)
     test_loader = torch.utils.data.DataLoader(
-        datasets.MNIST('../data', train=False, transform=transforms.Compose([
-            transforms.ToTensor(),
-            transforms.Normalize((0.1307,), (0.3081,))
-        ])),
-        batch_size=args.test_batch_size, shuffle=True, **kwargs)
+        datasets.MNIST('../data', train=False, transform=prep),
+        batch_size=args.test_batch_size, shuffle=False)
 
     model = Net().to(device)
     optimizer = optim.Adadelta(model.parameters(), lr=args.lr)
-
-    scheduler = StepLR(optimizer, step_size=1, gamma=args.gamma)
+    schedule = StepLR(optimizer, step_size=1, gamma=args.gamma)
     for epoch in range(1, args.epochs + 1):
-        train(args, model, device, train_loader, optimizer, epoch)
-        test(args, model, device, test_loader)
-        scheduler.step()
-
+        fit_epoch(model, device, train_loader, optimizer, epoch, args.log_interval, args.dry_run)
+        score(model, device, test_loader)
+        schedule.step()
     if args.save_model:
-        torch.save(model.state_dict(), "mnist_rnn.pt")
+        torch.save(model.state_dict(), 'mnist_rnn.pt')
 
 
 if __name__ == '__main__':

@@ -1,135 +1,118 @@
-'''Some helper functions for PyTorch, including:
-    - get_mean_and_std: calculate the mean and std value of dataset.
-    - msr_init: net parameter initialization.
-    - progress_bar: progress bar mimic xlua.progress.
+'''Helpers handed out with the homework (you do not need to change this file).
+
+    - get_mean_and_std: per-channel mean and std of a dataset, for transforms.Normalize
+    - init_params: the initialisation used in the lectures
+    - progress_bar: a one-line progress bar with timing, like Keras prints
+    - format_time: seconds as a short string such as 1h2m or 3s120ms
 '''
-import os
+import shutil
 import sys
 import time
-import math
 
+import torch
 import torch.nn as nn
 import torch.nn.init as init
 
 
 def get_mean_and_std(dataset):
-    '''Compute the mean and std value of dataset.'''
-    dataloader = torch.utils.data.DataLoader(dataset, batch_size=1, shuffle=True, num_workers=2)
+    '''Mean and standard deviation of every colour channel over the whole dataset.'''
+    loader = torch.utils.data.DataLoader(dataset, batch_size=1, shuffle=False, num_workers=2)
     mean = torch.zeros(3)
     std = torch.zeros(3)
-    print('==> Computing mean and std..')
-    for inputs, targets in dataloader:
-        for i in range(3):
-            mean[i] += inputs[:,i,:,:].mean()
-            std[i] += inputs[:,i,:,:].std()
-    mean.div_(len(dataset))
-    std.div_(len(dataset))
-    return mean, std
+    print('==> computing mean and std..')
+    for images, _ in loader:
+        for c in range(3):
+            mean[c] += images[:, c, :, :].mean()
+            std[c] += images[:, c, :, :].std()
+    return mean / len(dataset), std / len(dataset)
+
 
 def init_params(net):
-    '''Init layer parameters.'''
+    '''Kaiming for convolutions, ones/zeros for batch norm, small normal for linear layers.'''
     for m in net.modules():
         if isinstance(m, nn.Conv2d):
-            init.kaiming_normal(m.weight, mode='fan_out')
-            if m.bias:
-                init.constant(m.bias, 0)
+            init.kaiming_normal_(m.weight, mode='fan_out')
+            if m.bias is not None:
+                init.constant_(m.bias, 0)
         elif isinstance(m, nn.BatchNorm2d):
-            init.constant(m.weight, 1)
-            init.constant(m.bias, 0)
+            init.constant_(m.weight, 1)
+            init.constant_(m.bias, 0)
         elif isinstance(m, nn.Linear):
-            init.normal(m.weight, std=1e-3)
-            if m.bias:
-                init.constant(m.bias, 0)
+            init.normal_(m.weight, std=1e-3)
+            if m.bias is not None:
+                init.constant_(m.bias, 0)
 
 
-_, term_width = os.popen('stty size', 'r').read().split()
-term_width = int(term_width)
+BAR_WIDTH = 50
+_clock = {'start': time.time(), 'last': time.time()}
 
-TOTAL_BAR_LENGTH = 65.
-last_time = time.time()
-begin_time = last_time
-# write to the disk whatever is being written to the console
+
+def _terminal_columns():
+    return shutil.get_terminal_size((100, 20)).columns
+
+
 def progress_bar(current, total, msg=None):
-    global last_time, begin_time
+    '''Draw `[=====>....]  step time | total time | msg` for batch `current` of `total`.'''
+    now = time.time()
     if current == 0:
-        begin_time = time.time()  # Reset for new bar.
+        _clock['start'] = now
+    filled = int(BAR_WIDTH * current / total)
+    rest = BAR_WIDTH - filled - 1
 
-    cur_len = int(TOTAL_BAR_LENGTH*current/total)
-    rest_len = int(TOTAL_BAR_LENGTH - cur_len) - 1
-
-    sys.stdout.write(' [')
-    for i in range(cur_len):
-        sys.stdout.write('=')
-    sys.stdout.write('>')
-    for i in range(rest_len):
-        sys.stdout.write('.')
-    sys.stdout.write(']')
-
-    cur_time = time.time()
-    step_time = cur_time - last_time
-    last_time = cur_time
-    tot_time = cur_time - begin_time
-
-    L = []
-    L.append('  Step: %s' % format_time(step_time))
-    L.append(' | Tot: %s' % format_time(tot_time))
+    out = [' [', '=' * filled, '>', '.' * rest, ']']
+    step_time = now - _clock['last']
+    _clock['last'] = now
+    parts = ['  Step: %s' % format_time(step_time),
+             ' | Tot: %s' % format_time(now - _clock['start'])]
     if msg:
-        L.append(' | ' + msg)
+        parts.append(' | ' + msg)
+    text = ''.join(parts)
+    out.append(text)
 
-    msg = ''.join(L)
-    sys.stdout.write(msg)
-    # accumulate all the text
-    log = msg
-    for i in range(term_width-int(TOTAL_BAR_LENGTH)-len(msg)-3):
-        sys.stdout.write(' ')
-        log += ' '
-
-    # Go back to the center of the bar.
-    for i in range(term_width-int(TOTAL_BAR_LENGTH/2)+2):
-        sys.stdout.write('\b')
-
-    sys.stdout.write(' %d/%d ' % (current+1, total))
-    log += str(current+1) + '/' + str(total)
-
-    if current < total-1:
-        sys.stdout.write('\r')
-        log += '\r'
-    else:
-        sys.stdout.write('\n')
-        log += '\n'
-
+    columns = _terminal_columns()
+    padding = columns - BAR_WIDTH - len(text) - 3
+    out.append(' ' * max(padding, 0))
+    # move back to the middle of the bar and print the batch counter there
+    out.append('\b' * (columns - BAR_WIDTH // 2 + 2))
+    out.append(' %d/%d ' % (current + 1, total))
+    sys.stdout.write(''.join(out))
+    sys.stdout.write('\r' if current < total - 1 else '\n')
     sys.stdout.flush()
 
-    return log
 
 def format_time(seconds):
-    days = int(seconds / 3600/24)
-    seconds = seconds - days*3600*24
-    hours = int(seconds / 3600)
-    seconds = seconds - hours*3600
-    minutes = int(seconds / 60)
-    seconds = seconds - minutes*60
-    secondsf = int(seconds)
-    seconds = seconds - secondsf
-    millis = int(seconds*1000)
+    '''The two largest non-zero units of days, hours, minutes, seconds and milliseconds.'''
+    units = []
+    days, seconds = divmod(seconds, 86400)
+    hours, seconds = divmod(seconds, 3600)
+    minutes, seconds = divmod(seconds, 60)
+    whole = int(seconds)
+    millis = int((seconds - whole) * 1000)
+    for value, suffix in ((days, 'D'), (hours, 'h'), (minutes, 'm'), (whole, 's'),
+                          (millis, 'ms')):
+        if value > 0 and len(units) < 2:
+            units.append('%d%s' % (value, suffix))
+    return ''.join(units) or '0ms'
 
-    f = ''
-    i = 1
-    if days > 0:
-        f += str(days) + 'D'
-        i += 1
-    if hours > 0 and i <= 2:
-        f += str(hours) + 'h'
-        i += 1
-    if minutes > 0 and i <= 2:
-        f += str(minutes) + 'm'
-        i += 1
-    if secondsf > 0 and i <= 2:
-        f += str(secondsf) + 's'
-        i += 1
-    if millis > 0 and i <= 2:
-        f += str(millis) + 'ms'
-        i += 1
-    if f == '':
-        f = '0ms'
-    return f
+
+class AverageMeter(object):
+    '''Running average of a value, for printing losses and accuracies.'''
+
+    def __init__(self, name):
+        self.name = name
+        self.reset()
+
+    def reset(self):
+        self.sum = 0.0
+        self.count = 0
+
+    def update(self, value, n=1):
+        self.sum += value * n
+        self.count += n
+
+    @property
+    def avg(self):
+        return self.sum / self.count if self.count else 0.0
+
+    def __str__(self):
+        return '%s %.4f' % (self.name, self.avg)

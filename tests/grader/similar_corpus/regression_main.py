@@ -1,68 +1,47 @@
 #!/usr/bin/env python
-from __future__ import print_function
-from itertools import count
-
+"""Fit a random cubic polynomial with a single linear layer on the features x, x^2, x^3."""
 import torch
 import torch.nn.functional as F
 
-POLY_DEGREE = 4
-W_target = torch.randn(POLY_DEGREE, 1) * 5
-b_target = torch.randn(1) * 5
+DEGREE = 3
+true_w = torch.randn(DEGREE, 1) * 5
+true_b = torch.randn(1) * 5
 
 
-def make_features(x):
-    """Builds features i.e. a matrix with columns [x, x^2, x^3, x^4]."""
+def features(x):
+    """Columns [x, x^2, ..., x^DEGREE] for a vector of inputs."""
     x = x.unsqueeze(1)
-    return torch.cat([x ** i for i in range(1, POLY_DEGREE+1)], 1)
+    return torch.cat([x ** k for k in range(1, DEGREE + 1)], 1)
 
 
-def f(x):
-    """Approximated function."""
-    return x.mm(W_target) + b_target.item()
+def target(x):
+    return x.mm(true_w) + true_b.item()
 
 
-def poly_desc(W, b):
-    """Creates a string description of a polynomial."""
-    result = 'y = '
-    for i, w in enumerate(W):
-        result += '{:+.2f} x^{} '.format(w, i + 1)
-    result += '{:+.2f}'.format(b[0])
-    return result
+def describe(w, b):
+    terms = ' '.join('{:+.2f} x^{}'.format(c, k) for k, c in enumerate(w.view(-1).tolist(), 1))
+    return 'y = {}{:+.2f}'.format(terms, b[0])
 
 
-def get_batch(batch_size=32):
-    """Builds a batch i.e. (x, f(x)) pair."""
-    random = torch.randn(batch_size)
-    x = make_features(random)
-    y = f(x)
-    return x, y
+def sample(n=32):
+    x = features(torch.randn(n))
+    return x, target(x)
 
 
-# Define model
-fc = torch.nn.Linear(W_target.size(0), 1)
-
-for batch_idx in count(1):
-    # Get data
-    batch_x, batch_y = get_batch()
-
-    # Reset gradients
-    fc.zero_grad()
-
-    # Forward pass
-    output = F.smooth_l1_loss(fc(batch_x), batch_y)
-    loss = output.item()
-
-    # Backward pass
-    output.backward()
-
-    # Apply gradients
-    for param in fc.parameters():
-        param.add_(-0.1 * param.grad)
-
-    # Stop criterion
-    if loss < 1e-3:
+layer = torch.nn.Linear(DEGREE, 1)
+step = 0
+while True:
+    xs, ys = sample()
+    layer.zero_grad()
+    loss = F.smooth_l1_loss(layer(xs), ys)
+    loss.backward()
+    with torch.no_grad():
+        for p in layer.parameters():
+            p -= 0.1 * p.grad
+    step += 1
+    if loss.item() < 1e-3:
         break
 
-print('Loss: {:.6f} after {} batches'.format(loss, batch_idx))
-print('==> Learned function:\t' + poly_desc(fc.weight.view(-1), fc.bias))
-print('==> Actual function:\t' + poly_desc(W_target.view(-1), b_target))
+print('stopped after {} batches, loss {:.6f}'.format(step, loss.item()))
+print('learned: ', describe(layer.weight.view(-1), layer.bias))
+print('actual:  ', describe(true_w.view(-1), true_b))

@@ -1,101 +1,89 @@
-from __future__ import print_function
+"""Learn to continue sine waves with two stacked LSTM cells, optimised with L-BFGS; after every
+step the model also extrapolates 1000 points past the end and the curves are saved as PDF."""
 import argparse
-import torch
-import torch.nn as nn
-import torch.optim as optim
-import numpy as np
+
 import matplotlib
 matplotlib.use('Agg')
 import matplotlib.pyplot as plt
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.optim as optim
+
+
+def make_waves(n=100, length=1000, period=20, seed=2):
+    rng = np.random.RandomState(seed)
+    shifts = rng.randint(-4 * period, 4 * period, n).reshape(n, 1)
+    t = np.arange(length) + shifts
+    return np.sin(t / period).astype('float64')
+
 
 class Sequence(nn.Module):
-    def __init__(self):
-        super(Sequence, self).__init__()
-        self.lstm1 = nn.LSTMCell(1, 51)
-        self.lstm2 = nn.LSTMCell(51, 51)
-        self.linear = nn.Linear(51, 1)
-        self.dummy_param = nn.Parameter(torch.empty(0))
+    def __init__(self, hidden=51):
+        super().__init__()
+        self.hidden = hidden
+        self.cell1 = nn.LSTMCell(1, hidden)
+        self.cell2 = nn.LSTMCell(hidden, hidden)
+        self.head = nn.Linear(hidden, 1)
 
-    def forward(self, input, future = 0):
-        outputs = []
-        device = self.dummy_param.device
-        h_t = torch.zeros(input.size(0), 51, dtype=torch.double).to(device)
-        c_t = torch.zeros(input.size(0), 51, dtype=torch.double).to(device)
-        h_t2 = torch.zeros(input.size(0), 51, dtype=torch.double).to(device)
-        c_t2 = torch.zeros(input.size(0), 51, dtype=torch.double).to(device)
+    def _zeros(self, batch):
+        return torch.zeros(batch, self.hidden, dtype=torch.double)
 
-        for input_t in input.split(1, dim=1):
-            h_t, c_t = self.lstm1(input_t, (h_t, c_t))
-            h_t2, c_t2 = self.lstm2(h_t, (h_t2, c_t2))
-            output = self.linear(h_t2)
-            outputs += [output]
-        for i in range(future):# if we should predict the future
-            h_t, c_t = self.lstm1(output, (h_t, c_t))
-            h_t2, c_t2 = self.lstm2(h_t, (h_t2, c_t2))
-            output = self.linear(h_t2)
-            outputs += [output]
-        outputs = torch.cat(outputs, dim=1)
-        return outputs
+    def forward(self, seq, future=0):
+        batch = seq.size(0)
+        h1, c1, h2, c2 = (self._zeros(batch) for _ in range(4))
+        preds = []
+        y = None
+        for x_t in seq.split(1, dim=1):
+            h1, c1 = self.cell1(x_t, (h1, c1))
+            h2, c2 = self.cell2(h1, (h2, c2))
+            y = self.head(h2)
+            preds.append(y)
+        for _ in range(future):          # feed the prediction back in
+            h1, c1 = self.cell1(y, (h1, c1))
+            h2, c2 = self.cell2(h1, (h2, c2))
+            y = self.head(h2)
+            preds.append(y)
+        return torch.cat(preds, dim=1)
+
+
+def plot(pred, known, step):
+    plt.figure(figsize=(24, 8))
+    plt.title('step %d: dashed = extrapolated' % step)
+    for row, colour in zip(pred[:3], 'rgb'):
+        plt.plot(np.arange(known), row[:known], colour, linewidth=2.0)
+        plt.plot(np.arange(known, len(row)), row[known:], colour + ':', linewidth=2.0)
+    plt.savefig('predict%d.pdf' % step)
+    plt.close()
 
 
 if __name__ == '__main__':
-    parser = argparse.ArgumentParser()
-    parser.add_argument('--steps', type=int, default=15, help='steps to run')
-    parser.add_argument('--device', type=str, default='cuda', help='training device. cuda, mps, or cpu.')
-    opt = parser.parse_args()
-    # training device
-    device_name = opt.device
-    if device_name == 'cuda' and not torch.cuda.is_available():
-        print('cuda is not available')
-        exit(-1)
-    elif device_name == 'mps' and not torch.backends.mps.is_available():
-        print('mps is not available')
-        exit(-1)
-    device = torch.device(device_name)
-    # set random seed to 0
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--steps', type=int, default=15)
+    opt = ap.parse_args()
     np.random.seed(0)
     torch.manual_seed(0)
-    # load data and make training set
-    data = torch.from_numpy(torch.load('traindata.pt')).to(device)
-    input = data[3:, :-1]
-    target = data[3:, 1:]
-    test_input = data[:3, :-1]
-    test_target = data[:3, 1:]
-    # build the model
-    seq = Sequence().to(device).double()
-    criterion = nn.MSELoss().to(device)
-    # use LBFGS as optimizer since we can load the whole data to train
-    optimizer = optim.LBFGS(seq.parameters(), lr=0.8)
-    #begin to train
-    for i in range(opt.steps):
-        print('STEP: ', i)
+
+    waves = torch.from_numpy(make_waves())
+    train_in, train_out = waves[3:, :-1], waves[3:, 1:]
+    test_in, test_out = waves[:3, :-1], waves[:3, 1:]
+
+    model = Sequence().double()
+    loss_fn = nn.MSELoss()
+    lbfgs = optim.LBFGS(model.parameters(), lr=0.8)
+
+    for step in range(opt.steps):
         def closure():
-            optimizer.zero_grad()
-            out = seq(input)
-            loss = criterion(out, target)
-            print('loss:', loss.item())
+            lbfgs.zero_grad()
+            loss = loss_fn(model(train_in), train_out)
+            print('step %d train loss %.6f' % (step, loss.item()))
             loss.backward()
             return loss
-        optimizer.step(closure)
-        # begin to predict, no need to track gradient here
+        lbfgs.step(closure)
+
+        ahead = 1000
         with torch.no_grad():
-            future = 1000
-            pred = seq(test_input, future=future)
-            loss = criterion(pred[:, :-future], test_target)
-            print('test loss:', loss.item())
-            y = pred.cpu().detach().numpy()
-        # draw the result
-        plt.figure(figsize=(30,10))
-        plt.title('Predict future values for time sequences\n(Dashlines are predicted values)', fontsize=30)
-        plt.xlabel('x', fontsize=20)
-        plt.ylabel('y', fontsize=20)
-        plt.xticks(fontsize=20)
-        plt.yticks(fontsize=20)
-        def draw(yi, color):
-            plt.plot(np.arange(input.size(1)), yi[:input.size(1)], color, linewidth = 2.0)
-            plt.plot(np.arange(input.size(1), input.size(1) + future), yi[input.size(1):], color + ':', linewidth = 2.0)
-        draw(y[0], 'r')
-        draw(y[1], 'g')
-        draw(y[2], 'b')
-        plt.savefig('predict%d.pdf'%i)
-        plt.close()
+            pred = model(test_in, future=ahead)
+            err = loss_fn(pred[:, :-ahead], test_out)
+        print('step %d test loss %.6f' % (step, err.item()))
+        plot(pred.numpy(), test_in.size(1), step)
