@@ -109,9 +109,9 @@ def test_pending_manual_scores_show_as_pending_and_scores_have_two_decimals(
     asg = Assignment("hw", "hw", "answers", (Question("1", "cnn.flatten", 3.0),
                                              Question("2", "manual", 2.0)), (),
                      tmp_path / "assignment.toml")
-    from grader.marking import PENDING
     results = [Result(name, "hw", [_q("1", S.PARTIAL, score, "x"), QuestionResult(
-        "2", "manual", S.MANUAL, 0.0, 2.0, None, "essay", feedback=PENDING)])
+        "2", "manual", S.MANUAL, 0.0, 2.0, None, "essay", feedback="Pending: scored by a person.",
+        pending=True)])
         for name, score in (("ann", 4 / 3), ("bob", 2.0))]
     s = class_summary(results, asg)
     assert s.questions[1].pending == 2 and s.questions[1].mean is None
