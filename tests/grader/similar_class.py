@@ -3,9 +3,10 @@
 Every student trains the same small CNN on the same synthetic data (made up: Gaussian 1×8×8
 images labelled by a fixed random teacher) from their own seed, and writes a checkpoint and a
 per-epoch log in the Keras-like `Epoch 3/8 - train_loss: ...` format, in the real submission
-layout (answers.toml naming code, checkpoint and log). Their code files are real scripts from
-`similar_corpus/` (see SOURCES.md), one different script per student; they stand for the
-students' code and are not what trained the checkpoints.
+layout (answers.toml naming code, checkpoint and log). Their code files are scripts from
+`similar_corpus/`, written here after the conventions of public PyTorch examples (see
+SOURCES.md), one different script per student; they stand for the students' code and are not
+what trained the checkpoints.
 
 Planted (each pair is the copier first, the source second):
 - p1_copy: checkpoint = h1_reg's file under another name; code = h3_cifar's script with every

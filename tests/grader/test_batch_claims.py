@@ -80,3 +80,66 @@ def test_rubric_edits_rerun_only_the_claims_they_touch(tmp_path: Path) -> None:
     fifth = run_batch(root, jobs=2, quiet=True)
     assert (fifth.graded, fifth.skipped) == (1, 3)
     assert verified_at(db) == t4
+
+
+HOSTILE = Path(__file__).with_name("hostile")
+ALICE = Path(__file__).resolve().parents[2] / "submissions" / "alice"
+SPEC = ('[claims."5"]\nvalue = {value}\ncode = "model.py"\nmodel = "make_model"\n'
+        'checkpoint = "digits_mlp.pt"\nkwargs = {{hidden = 64}}\n'
+        'normalize = {{mean = [0.3], std = [0.35]}}\n')
+
+
+def claimant(root: Path, name: str, value: float, attack: str | None = None,
+             **subs: str) -> Path:
+    """A student whose claim re-runs alice's digits MLP; with `attack`, model.py first imports
+    that hostile module (a helper's top level runs; model.py's own is cut)."""
+    folder = root / name
+    folder.mkdir(parents=True)
+    head = ""
+    if attack:
+        code = (HOSTILE / f"{attack}.py").read_text()
+        for key, sub in subs.items():
+            code = code.replace(f"__{key.upper()}__", sub)
+        (folder / "attack.py").write_text(code)
+        head = "from attack import *\n\n"
+    (folder / "model.py").write_text(head + (HOSTILE / "_mlp.py").read_text())
+    (folder / "digits_mlp.pt").write_bytes((ALICE / "digits_mlp.pt").read_bytes())
+    (folder / "answers.toml").write_text('assignment = "demo"\n\n[answers]\n"1.2" = 3136\n\n'
+                                         + SPEC.format(value=value))
+    return folder
+
+
+@pytest.mark.slow
+def test_a_class_of_sandbox_attacks_completes_and_grades_the_honest(tmp_path: Path) -> None:
+    """Issue 9: one class holding hostile claims beside honest ones. Every attack is its own
+    student's claim `error` (or `refuted`) with a reason; the honest students are verified."""
+    from sandbox_helpers import digits_accuracy
+    asg = answer_only_assignment(tmp_path / "assignments" / "demo", light=True)
+    asg.write_text(asg.read_text() + CLAIM)
+    root = tmp_path / "class"
+    honest = round(digits_accuracy(ALICE), 2)
+    claimant(root, "ann", honest)
+    claimant(root, "ben", honest)
+    claimant(root, "forker", 99.0, "fork_bomb")
+    claimant(root, "hoarder", 99.0, "fill_folder", target="/dev/shm")
+    claimant(root, "tracer", 99.0, "ptrace_pid1")
+    claimant(root, "looker", 99.0, "host_paths", project=str(ALICE.parents[1]),
+             venv="/nowhere", scratch="/nowhere")
+    (root / "nested").mkdir()
+    (root / "nested" / "answers.toml").write_text('assignment = "demo"\nx = ' + "[" * 200_000)
+
+    outcome = run_batch(root, jobs=2, quiet=True)
+
+    by = {r.student: r for r in outcome.results}
+    assert set(by) == {"ann", "ben", "forker", "hoarder", "tracer", "looker", "nested"}
+    for name in ("ann", "ben"):
+        assert by[name].error is None and by[name].claims[0].status is ClaimStatus.VERIFIED
+    for name in ("forker", "hoarder", "tracer", "looker"):
+        claim = by[name].claims[0]
+        assert claim.status is ClaimStatus.ERROR and claim.detail, (name, claim.detail)
+        assert claim.score == 0
+    assert "Operation not permitted" in by["forker"].claims[0].detail
+    assert "before OSError" in by["hoarder"].claims[0].detail
+    assert "ptrace=-1/Operation not permitted" in by["tracer"].claims[0].detail
+    assert "hidden=" in by["looker"].claims[0].detail
+    assert by["nested"].error and "answers.toml" in by["nested"].error

@@ -1,5 +1,7 @@
-"""Real public code handed in the ways students hand it in, re-run in the sandbox: for every
-form an honest claim is verified and an inflated one refuted (corpus/SOURCES.md names the code).
+"""Code in the shapes students hand it in, re-run in the sandbox: for every form an honest claim
+is verified and an inflated one refuted. The corpus follows the conventions of public code
+(kuangliu/pytorch-cifar, pytorch/examples, the PyTorch tutorial) but was written here; only the
+seed student's script is real (corpus/SOURCES.md says which is which, and why).
 
 The weights are set so that the honest number is known without running the model (a constant
 prediction: its accuracy is the share of one class in the labels; a constant next-token
