@@ -20,7 +20,7 @@ def report_stem(student: str) -> str:
     """A file name from a student id that cannot leave the output folder.
 
     Two ids with one stem (up to case) would share a page: `grade batch` refuses such folders
-    by name (batch.colliding_folders), so every page belongs to exactly one folder."""
+    by name (batch.refused_folders), so every page belongs to exactly one folder."""
     stem = _UNSAFE_FILENAME.sub("_", unicodedata.normalize("NFC", student)).strip("._")
     stem = stem.encode("utf-8")[:_STEM_BYTES].decode("utf-8", "ignore").strip("._") or "student"
     # the class page is index.html (and grades/canvas are .csv): a student named "index"
