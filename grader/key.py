@@ -16,6 +16,7 @@ from grader.answers import Form, parse
 from grader.assignment import (Assignment, Question, Where, joined_problems, load_assignment,
                                unknown_keys)
 from grader.errors import AnswerParseError, AssignmentError
+from grader import keycache
 from grader.i18n import N_
 from reference.worked import Worked
 
@@ -87,7 +88,11 @@ def compute_key(assignment: Assignment) -> AnswerKey:
     if stamp is not None and stamp in _CACHE and _CACHE[stamp].assignment == assignment:
         return _CACHE[stamp]
     check_params(assignment)
-    key = AnswerKey(assignment, tuple(expected(q, assignment) for q in assignment.questions))
+    entries = keycache.load(assignment.questions)   # a repeated `grade check`: seconds saved
+    if entries is None:
+        entries = tuple(expected(q, assignment) for q in assignment.questions)
+        keycache.store(assignment.questions, entries)
+    key = AnswerKey(assignment, entries)
     if stamp is not None:
         _CACHE[stamp] = key
     return key

@@ -7,6 +7,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("MPLBACKEND", "Agg")
+os.environ["GRADE_CACHE"] = "0"     # every test computes its answer keys (tests/grader/test_keycache.py excepted)
 
 
 def pytest_addoption(parser):
