@@ -33,3 +33,25 @@ def processes_with(marker: str) -> list[int]:
         except OSError:
             pass
     return found
+
+
+HOSTILE = Path(__file__).with_name("hostile")
+ALICE = Path(__file__).resolve().parents[2] / "submissions" / "alice"
+
+
+def hostile_submission(folder: Path, attack: str | None, **subs: str) -> Path:
+    """`folder` made a submission whose model is alice's digits MLP (and her checkpoint), and
+    whose model.py first imports the hostile module `attack` from tests/grader/hostile/, with
+    `__KEY__` placeholders replaced by `subs`. The attack runs as a helper module: the grader
+    cuts model.py's own top level to its definitions, but runs the modules it imports."""
+    folder.mkdir(parents=True)
+    head = ""
+    if attack:
+        code = (HOSTILE / f"{attack}.py").read_text()
+        for key, value in subs.items():
+            code = code.replace(f"__{key.upper()}__", value)
+        (folder / "attack.py").write_text(code)
+        head = "from attack import *\n\n"
+    (folder / "model.py").write_text(head + (HOSTILE / "_mlp.py").read_text())
+    (folder / "digits_mlp.pt").write_bytes((ALICE / "digits_mlp.pt").read_bytes())
+    return folder

@@ -9,6 +9,7 @@ import pytest
 from bench.batch import answer_only_assignment, make_class
 from grader.batch import run_batch
 from grader.results import ClaimStatus
+from sandbox_helpers import ALICE, hostile_submission
 
 CLAIM = """
 [[claim]]
@@ -82,8 +83,6 @@ def test_rubric_edits_rerun_only_the_claims_they_touch(tmp_path: Path) -> None:
     assert verified_at(db) == t4
 
 
-HOSTILE = Path(__file__).with_name("hostile")
-ALICE = Path(__file__).resolve().parents[2] / "submissions" / "alice"
 SPEC = ('[claims."5"]\nvalue = {value}\ncode = "model.py"\nmodel = "make_model"\n'
         'checkpoint = "digits_mlp.pt"\nkwargs = {{hidden = 64}}\n'
         'normalize = {{mean = [0.3], std = [0.35]}}\n')
@@ -91,19 +90,8 @@ SPEC = ('[claims."5"]\nvalue = {value}\ncode = "model.py"\nmodel = "make_model"\
 
 def claimant(root: Path, name: str, value: float, attack: str | None = None,
              **subs: str) -> Path:
-    """A student whose claim re-runs alice's digits MLP; with `attack`, model.py first imports
-    that hostile module (a helper's top level runs; model.py's own is cut)."""
-    folder = root / name
-    folder.mkdir(parents=True)
-    head = ""
-    if attack:
-        code = (HOSTILE / f"{attack}.py").read_text()
-        for key, sub in subs.items():
-            code = code.replace(f"__{key.upper()}__", sub)
-        (folder / "attack.py").write_text(code)
-        head = "from attack import *\n\n"
-    (folder / "model.py").write_text(head + (HOSTILE / "_mlp.py").read_text())
-    (folder / "digits_mlp.pt").write_bytes((ALICE / "digits_mlp.pt").read_bytes())
+    """A student whose claim re-runs alice's digits MLP, after `attack` (if any) has run."""
+    folder = hostile_submission(root / name, attack, **subs)
     (folder / "answers.toml").write_text('assignment = "demo"\n\n[answers]\n"1.2" = 3136\n\n'
                                          + SPEC.format(value=value))
     return folder

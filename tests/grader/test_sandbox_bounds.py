@@ -16,12 +16,12 @@ from grader.claims import ClaimVerifier
 from grader.results import CheckStatus, ClaimStatus
 from grader.sandbox import StartCaps
 from grader.sandbox import cgroups
+from sandbox_helpers import hostile_submission
 
 pytestmark = pytest.mark.skipif(shutil.which("bwrap") is None,
                                 reason="bubblewrap (bwrap) is not installed: no sandbox to bound")
 
 ROOT = Path(__file__).resolve().parents[2]
-HOSTILE = Path(__file__).with_name("hostile")
 ALICE = ROOT / "submissions" / "alice"
 SPEC = {"code": "model.py", "model": "make_model", "kwargs": {"hidden": 64},
         "checkpoint": "digits_mlp.pt", "normalize": {"mean": [0.3], "std": [0.35]}}
@@ -42,16 +42,7 @@ def verifier():
 
 
 def attack(tmp_path: Path, name: str, **subs: str) -> Path:
-    folder = tmp_path / "class" / "mallory"
-    folder.mkdir(parents=True)
-    code = (HOSTILE / f"{name}.py").read_text()
-    for key, value in subs.items():
-        code = code.replace(f"__{key.upper()}__", value)
-    # model.py's own top level is cut to its definitions; a helper module it imports runs
-    (folder / "attack.py").write_text(code)
-    (folder / "model.py").write_text("from attack import *\n\n" + (HOSTILE / "_mlp.py").read_text())
-    shutil.copyfile(ALICE / "digits_mlp.pt", folder / "digits_mlp.pt")
-    return folder
+    return hostile_submission(tmp_path / "class" / "mallory", name, **subs)
 
 
 def held_mb(detail: str) -> int:

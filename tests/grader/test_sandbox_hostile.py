@@ -13,7 +13,7 @@ import torch
 from grader.assignment import Claim
 from grader.claims import ClaimVerifier
 from grader.results import ClaimStatus
-from sandbox_helpers import digits_accuracy, processes_with
+from sandbox_helpers import digits_accuracy, hostile_submission, processes_with
 
 pytestmark = pytest.mark.skipif(shutil.which("bwrap") is None,
                                 reason="bubblewrap (bwrap) is not installed: no sandbox to attack")
@@ -45,17 +45,7 @@ def alice_accuracy() -> float:
 
 
 def submission(tmp_path: Path, attack: str, **subs: str) -> Path:
-    folder = tmp_path / "class" / "mallory"
-    folder.mkdir(parents=True)
-    code = (HOSTILE / f"{attack}.py").read_text()
-    for key, value in subs.items():
-        code = code.replace(f"__{key.upper()}__", value)
-    # The attack runs when model.py imports it: the grader cuts model.py's own top level down
-    # to its definitions, but runs the helper modules it imports.
-    (folder / "attack.py").write_text(code)
-    (folder / "model.py").write_text("from attack import *\n\n" + (HOSTILE / "_mlp.py").read_text())
-    shutil.copyfile(ALICE / "digits_mlp.pt", folder / "digits_mlp.pt")
-    return folder
+    return hostile_submission(tmp_path / "class" / "mallory", attack, **subs)
 
 
 def run(verifier, folder: Path, value: float | None = None, c: Claim | None = None, **spec):
