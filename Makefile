@@ -47,6 +47,9 @@ key: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m bench.batch
 	$(PY) -m bench.reeval --n 2000 --students 4 --device auto
+	$(PY) -m bench.check --runs 3
+	$(PY) -m bench.logs
+	$(PY) -m bench.similar --students 40
 
 clean:
 	rm -rf $(VENV) reports .pytest_cache
