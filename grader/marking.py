@@ -115,11 +115,13 @@ def _score(result: QuestionResult, entry: KeyEntry, reading: Reading) -> Questio
     working = ""
     if fraction < 1 and not mistake and _right_working(entry, reading):
         fraction = max(fraction, q.working_credit)
-        working = ("your working before the last = is right; the value after it is an "
-                   "arithmetic slip" + (f" (credit {q.working_credit:g} of the points)"
-                                        if q.working_credit else ""))
+        working = (_("your working before the last = is right; the value after it is an "
+                     "arithmetic slip (credit {credit} of the points)").format(
+                         credit=f"{q.working_credit:g}") if q.working_credit else
+                   _("your working before the last = is right; the value after it is an "
+                     "arithmetic slip"))
     elif fraction < 1 and reading.approximate:
-        working = "a rounded count (k, M) is accepted only within the question's tolerance"
+        working = _("a rounded count (k, M) is accepted only within the question's tolerance")
     status = (QuestionStatus.CORRECT if fraction >= 1 else
               QuestionStatus.INCORRECT if fraction <= 0 else QuestionStatus.PARTIAL)
     feedback = _feedback(status, detail, mistake, parts)
@@ -130,7 +132,7 @@ def _score(result: QuestionResult, entry: KeyEntry, reading: Reading) -> Questio
 
 def with_notes(feedback: str, *notes: str) -> str:
     """How the answer was read, and a word on the working, after the verdict."""
-    extra = " ".join(f"{n[0].upper()}{n[1:]}." for n in notes if n)
+    extra = " ".join(f"{n[0].upper()}{n[1:]}" + _(".") for n in notes if n)
     return f"{feedback} {extra}" if extra else feedback
 
 

@@ -16,6 +16,7 @@ from grader.answers.values import (read_choice, read_expression, read_matrix,
                                    read_number, read_text)
 from grader.assignment import Tolerance
 from grader.errors import AnswerParseError
+from grader.i18n import _
 
 def numbers_close(given: float, expected: float, tol: Tolerance) -> bool:
     """|given − expected| <= abs + rel·|expected| (NaN and infinities never agree)."""
@@ -36,11 +37,13 @@ def _scalar_close(given: float, expected: Any, tolerance: Tolerance | None) -> C
     if isinstance(expected, str):
         expected = read_number(expected)    # an instructor's exact "1/2" or "sqrt(2)/2"
     if isinstance(expected, int) and not isinstance(expected, bool) and tolerance is None:
-        return _verdict(given == expected, "equal", "not equal (whole numbers compare exactly)")
+        return _verdict(given == expected, _("equal"),
+                        _("not equal (whole numbers compare exactly)"))
     tol = tolerance or DEFAULT_TOLERANCE
     allowed = f"±({tol.abs:g} + {tol.rel:g}·|expected|)"
     return _verdict(numbers_close(float(given), float(expected), tol),
-                    f"within tolerance {allowed}", f"outside tolerance {allowed}")
+                    _("within tolerance {allowed}").format(allowed=allowed),
+                    _("outside tolerance {allowed}").format(allowed=allowed))
 
 
 def _compare_int(given: Any, expected: Any, tolerance: Tolerance | None) -> Comparison:
@@ -75,18 +78,20 @@ def _compare_shape(given: Any, expected: Any, tolerance: Tolerance | None) -> Co
     want = _expected_shape(expected)
     want = want if isinstance(want, tuple) else (want,)
     if len(given) != len(want):
-        return Comparison(0.0, (), f"{len(want)} dimensions expected, {len(given)} given")
+        return Comparison(0.0, (), _("{expected} dimensions expected, {given} given").format(
+            expected=len(want), given=len(given)))
     parts = tuple(g == w for g, w in zip(given, want))
-    return _verdict(all(parts), "equal", f"{parts.count(False)} of {len(parts)} dimensions "
-                    "differ", parts)
+    return _verdict(all(parts), _("equal"), _("{wrong} of {total} dimensions differ").format(
+        wrong=parts.count(False), total=len(parts)), parts)
 
 
 def _compare_shapes(given: Any, expected: Any, tolerance: Tolerance | None) -> Comparison:
     expected = expected if isinstance(expected, list) else [expected]
     parts = tuple(i < len(given) and same_shape(given[i], e) for i, e in enumerate(expected))
-    detail = f"{sum(parts)} of {len(parts)} shapes correct"
+    detail = _("{right} of {total} shapes correct").format(right=sum(parts), total=len(parts))
     if len(given) != len(expected):
-        detail += f"; {len(given)} given, {len(expected)} expected"
+        detail += _("; {given} given, {expected} expected").format(given=len(given),
+                                                                   expected=len(expected))
     return Comparison(sum(parts) / len(parts) if parts else 0.0, parts, detail)
 
 
@@ -97,23 +102,26 @@ def _compare_matrix(given: Any, expected: Any, tolerance: Tolerance | None) -> C
     if shape_have != shape_want and 1 in shape_have and shape_have[::-1] == shape_want:
         have = [list(col) for col in zip(*have)]    # a vector written as a row, or a column
     elif shape_have != shape_want:
-        return Comparison(0.0, (), f"shape {times(shape_want)} expected, "
-                          f"{times(shape_have)} given")
+        return Comparison(0.0, (), _("shape {expected} expected, {given} given").format(
+            expected=times(shape_want), given=times(shape_have)))
     tol = tolerance or DEFAULT_TOLERANCE
     parts = tuple(numbers_close(g, e, tol) for hr, wr in zip(have, want) for g, e in zip(hr, wr))
     return Comparison(sum(parts) / len(parts), parts,
-                      f"{sum(parts)} of {len(parts)} entries within tolerance")
+                      _("{right} of {total} entries within tolerance").format(
+                          right=sum(parts), total=len(parts)))
 
 
 def _compare_table(given: Any, expected: Any, tolerance: Tolerance | None) -> Comparison:
     parts: list[bool] = []
-    for i, (_, shape, params) in enumerate(expected):
+    for i, (_name, shape, params) in enumerate(expected):
         row = given[i] if i < len(given) else None
         parts.append(row is not None and same_shape(row[1], shape))
         parts.append(row is not None and row[2] == int(params))
-    detail = f"{sum(parts)} of {len(parts)} table cells correct (shape and parameters per row)"
+    detail = _("{right} of {total} table cells correct (shape and parameters per row)").format(
+        right=sum(parts), total=len(parts))
     if len(given) != len(expected):
-        detail += f"; {len(given)} rows given, {len(expected)} expected"
+        detail += _("; {given} rows given, {expected} expected").format(
+            given=len(given), expected=len(expected))
     return Comparison(sum(parts) / len(parts) if parts else 0.0, tuple(parts), detail)
 
 
@@ -127,11 +135,11 @@ def _compare_expression(given: Any, expected: Any, tolerance: Tolerance | None) 
 def _expressions_equal(a: sympy.Expr, b: sympy.Expr) -> tuple[bool, str]:
     """simplify(a − b) == 0, else a.equals(b), else agreement at seeded random points."""
     if a == b:
-        return True, "equal"
+        return True, _("equal")
     for attempt in (lambda: sympy.simplify(a - b) == 0, lambda: a.equals(b) is True):
         try:
             if within(SIMPLIFY_SECONDS, attempt):
-                return True, "equal (sympy proves it)"
+                return True, _("equal (sympy proves it)")
         except TooSlow:
             pass
         except Exception:       # sympy gives up on some inputs; the numbers below decide
@@ -139,11 +147,12 @@ def _expressions_equal(a: sympy.Expr, b: sympy.Expr) -> tuple[bool, str]:
     try:
         agree = within(NUMERIC_SECONDS, lambda: _agree_numerically(a, b))
     except TooSlow:
-        raise AnswerParseError(f"{show(str(a))} is too complex to check") from None
+        raise AnswerParseError(_("{answer} is too complex to check").format(
+            answer=show(str(a)))) from None
     if agree is None:
-        return False, "could not be evaluated to check it"
-    return agree, ("equal at random values of its symbols" if agree
-                   else "not equal to the expected expression")
+        return False, _("could not be evaluated to check it")
+    return agree, (_("equal at random values of its symbols") if agree
+                   else _("not equal to the expected expression"))
 
 
 def _agree_numerically(a: sympy.Expr, b: sympy.Expr) -> bool | None:
@@ -151,7 +160,7 @@ def _agree_numerically(a: sympy.Expr, b: sympy.Expr) -> bool | None:
     symbols = sorted(a.free_symbols | b.free_symbols, key=str)
     rng = random.Random(NUMERIC_SEED)
     checked = 0
-    for _ in range(12):
+    for _point in range(12):
         point = {s: sympy.Float(rng.uniform(0.3, 1.7)) for s in symbols}
         try:
             va, vb = complex(a.evalf(20, subs=point)), complex(b.evalf(20, subs=point))
@@ -170,12 +179,13 @@ def _agree_numerically(a: sympy.Expr, b: sympy.Expr) -> bool | None:
 
 
 def _compare_choice(given: Any, expected: Any, tolerance: Tolerance | None) -> Comparison:
-    return _verdict(read_choice(given) == read_choice(expected), "equal", "a different choice")
+    return _verdict(read_choice(given) == read_choice(expected), _("equal"),
+                    _("a different choice"))
 
 
 def _compare_text(given: Any, expected: Any, tolerance: Tolerance | None) -> Comparison:
     same = read_text(given).casefold() == read_text(expected).casefold()
-    return _verdict(same, "equal", "different text")
+    return _verdict(same, _("equal"), _("different text"))
 
 
 COMPARERS: dict[Form, Callable[[Any, Any, Tolerance | None], Comparison]] = {

@@ -7,6 +7,7 @@ from typing import Any
 
 from grader.assignment import Tolerance
 from grader.errors import AnswerParseError
+from grader.i18n import _
 
 class Form(StrEnum):
     """The form a question's answer takes, deciding how it is parsed and compared."""
@@ -61,13 +62,14 @@ def show(raw: Any) -> str:
 def bounded_text(raw: Any, what: str, limit: int = MAX_CHARS) -> str:
     """The raw answer as a string of bounded length, or AnswerParseError."""
     if isinstance(raw, bool) or not isinstance(raw, (str, int, float)):
-        raise AnswerParseError(f"{show(raw)} is not {what}")
+        raise AnswerParseError(_("{answer} is not {what}").format(answer=show(raw), what=_(what)))
     text = str(raw)
     if len(text) > limit:
-        raise AnswerParseError(f"{show(raw)} is too long ({len(text):,} characters; "
-                               f"the limit is {limit:,})")
+        raise AnswerParseError(_("{answer} is too long ({length} characters; the limit is "
+                                 "{limit})").format(answer=show(raw), length=f"{len(text):,}",
+                                                    limit=f"{limit:,}"))
     if not text.strip():
-        raise AnswerParseError(f"the answer is empty; expected {what}")
+        raise AnswerParseError(_("the answer is empty; expected {what}").format(what=_(what)))
     return text
 
 

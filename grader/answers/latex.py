@@ -8,6 +8,7 @@ import re
 from grader.answers.forms import Form, Reading
 from grader.answers.values import read_number
 from grader.errors import AnswerParseError
+from grader.i18n import _
 
 # `\in \mathbb{R}^{8 \times 4}`, `∈ ℝ^{8×4}`, `\in R^{8\times4}`
 REAL_SPACE = re.compile(r"(?:\\in|∈)\s*(?:\\mathbb\s*\{?\s*R\s*\}?|ℝ|R)\s*\^\s*\{([^{}]*)\}")
@@ -25,11 +26,13 @@ def read_real_space(text: str, form: Form, dims: int | None) -> Reading | None:
         return None
     shapes = [_dims(group) for group in found]
     if form is Form.SHAPES:
-        return Reading(shapes, f"read {len(shapes)} shapes from your \\mathbb{{R}}^{{…}}")
+        return Reading(shapes, _("read {count} shapes from your \\mathbb{{R}}^{{…}}").format(
+            count=len(shapes)))
     if len(set(shapes)) > 1:
-        raise AnswerParseError(f"read {len(set(shapes))} different shapes from your "
-                               f"\\mathbb{{R}}^{{…}} ({found[0]} and {found[1]}); write just one")
-    return Reading(shapes[0], "read the shape from your \\mathbb{R}^{…}")
+        raise AnswerParseError(_("read {count} different shapes from your \\mathbb{{R}}^{{…}} "
+                                 "({first} and {second}); write just one").format(
+            count=len(set(shapes)), first=found[0], second=found[1]))
+    return Reading(shapes[0], _("read the shape from your \\mathbb{R}^{…}"))
 
 
 def read_matrix_env(text: str, form: Form, dims: int | None) -> Reading | None:
@@ -43,12 +46,14 @@ def read_matrix_env(text: str, form: Form, dims: int | None) -> Reading | None:
     factor = read_number(before) if before else 1.0
     rows = [r for r in re.split(r"\\\\", match["body"]) if r.strip()]
     matrix = [[factor * read_number(cell.strip()) for cell in row.split("&")] for row in rows]
-    how = "read your LaTeX matrix" + (f" times the factor {before}" if before else "")
+    how = (_("read your LaTeX matrix times the factor {factor}").format(factor=before) if before
+           else _("read your LaTeX matrix"))
     return Reading(matrix, how)
 
 
 def _dims(group: str) -> tuple[int, ...]:
     parts = [p.strip() for p in TIMES.split(group)]
     if not all(p.isdigit() and int(p) > 0 for p in parts):
-        raise AnswerParseError(f"\\mathbb{{R}}^{{{group}}} is not a shape of whole numbers")
+        raise AnswerParseError(_("\\mathbb{{R}}^{{{group}}} is not a shape of whole numbers").format(
+            group=group))
     return tuple(int(p) for p in parts)

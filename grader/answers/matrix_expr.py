@@ -15,6 +15,7 @@ from grader.answers.forms import Comparison, bounded_text, show, times
 from grader.answers.notation import ascii_math
 from grader.assignment import Tolerance
 from grader.errors import AnswerParseError
+from grader.i18n import N_, _
 from reference.rnn import evaluate_unrolled
 
 # Matrix expressions (RNN unrolling, BPTT): the names and functions they may use.
@@ -33,17 +34,19 @@ MATRIX_TRIALS = 5
 
 def read_matrix_expression(raw: Any) -> str:
     """Normalized matrix expression, e.g. `tanh(W_hh*h0 + W_xh*x1 + b)`."""
-    text = ascii_math(bounded_text(raw, "a matrix expression")).replace("@", "*")
+    text = ascii_math(bounded_text(raw, N_("a matrix expression"))).replace("@", "*")
     text = text.split("=")[-1].strip()
     tokens = _matrix_tokens(text, raw)
     for (kind, value), after in zip(tokens, tokens[1:] + [("end", "")]):
         if value in MATRIX_FUNCTIONS and after != ("op", "("):
-            raise AnswerParseError(f"{show(raw)}: {value} needs parentheses, as in {value}(...)")
+            raise AnswerParseError(_("{answer}: {name} needs parentheses, as in {name}(...)").format(
+                answer=show(raw), name=value))
     normalized = _join_matrix_tokens(_implicit_products(_transposes(tokens)))
     try:
         tree = ast.parse(normalized, mode="eval")
     except SyntaxError:
-        raise AnswerParseError(f"{show(raw)} is not a valid expression") from None
+        raise AnswerParseError(_("{answer} is not a valid expression").format(
+            answer=show(raw))) from None
     _check_matrix_tree(tree, raw)
     return normalized
 
@@ -54,8 +57,8 @@ def _matrix_tokens(text: str, raw: Any) -> list[tuple[str, str]]:
     while i < len(text.rstrip()):
         match = MATRIX_TOKEN.match(text, i)
         if not match:
-            raise AnswerParseError(f"{show(raw)} has {text[i:].strip()[:1]!r}, which a matrix "
-                                   "expression may not")
+            raise AnswerParseError(_("{answer} has {char}, which a matrix expression may not").format(
+                answer=show(raw), char=repr(text[i:].strip()[:1])))
         kind = match.lastgroup or "op"
         value = match.group(kind)
         if kind == "name":
@@ -72,9 +75,9 @@ def _matrix_name(name: str, raw: Any) -> str:
         return name             # the transpose mark in W_hh^T
     canonical = MATRIX_NAME_ALIASES.get(name.lower())
     if canonical is None:
-        raise AnswerParseError(f"{show(raw)} uses {name!r}; a matrix expression may use W_hh, "
-                               "W_xh, b, h0, h1, ..., x1, x2, ... and "
-                               + ", ".join(sorted(MATRIX_FUNCTIONS)))
+        raise AnswerParseError(_("{answer} uses {name}; a matrix expression may use W_hh, W_xh, "
+                                 "b, h0, h1, ..., x1, x2, ... and {functions}").format(
+            answer=show(raw), name=repr(name), functions=", ".join(sorted(MATRIX_FUNCTIONS))))
     return canonical
 
 
@@ -123,10 +126,12 @@ def _check_matrix_tree(tree: ast.AST, raw: Any) -> None:
         if isinstance(node, ast.Call) and not (
                 isinstance(node.func, ast.Name) and node.func.id in MATRIX_FUNCTIONS
                 and len(node.args) == 1 and not node.keywords):
-            raise AnswerParseError(f"{show(raw)}: only tanh(...), relu(...), sigmoid(...), "
-                                   "exp(...), diag(...), transpose(...) may be called")
+            raise AnswerParseError(_("{answer}: only tanh(...), relu(...), sigmoid(...), "
+                                     "exp(...), diag(...), transpose(...) may be called").format(
+                answer=show(raw)))
         if isinstance(node, ast.Name) and node.id == "T":
-            raise AnswerParseError(f"{show(raw)}: write a transpose as W_hh^T")
+            raise AnswerParseError(_("{answer}: write a transpose as W_hh^T").format(
+                answer=show(raw)))
 
 
 
@@ -140,14 +145,15 @@ def compare_matrix_expression(given: Any, expected: Any, tolerance: Tolerance | 
         try:
             got = np.asarray(evaluate_unrolled(have, values), dtype=float)
         except Exception as e:      # the student's shapes don't fit: a wrong answer
-            return Comparison(0.0, (), f"does not evaluate: {e}")
+            return Comparison(0.0, (), _("does not evaluate: {error}").format(error=e))
         ref = np.asarray(evaluate_unrolled(want, values), dtype=float)
         if got.shape != ref.shape:
-            return Comparison(0.0, (), f"gives a {times(got.shape)} result, "
-                              f"{times(ref.shape)} expected")
+            return Comparison(0.0, (), _("gives a {given} result, {expected} expected").format(
+                given=times(got.shape), expected=times(ref.shape)))
         if not np.allclose(got, ref, rtol=1e-9, atol=1e-12):
-            return Comparison(0.0, (), "differs from the expected expression at random values")
-    return Comparison(1.0, (), f"equal at {MATRIX_TRIALS} random substitutions")
+            return Comparison(0.0, (), _("differs from the expected expression at random values"))
+    return Comparison(1.0, (), _("equal at {count} random substitutions").format(
+        count=MATRIX_TRIALS))
 
 
 def rnn_substitutions(names_from: str, *, square: bool = False) -> list[dict[str, np.ndarray]]:

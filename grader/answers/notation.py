@@ -7,6 +7,7 @@ import unicodedata
 
 from grader.answers.forms import show
 from grader.errors import AnswerParseError
+from grader.i18n import _
 
 # Superscripts must become `^(...)` before NFKC, which would fold `10²` into `102`.
 SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺", "0123456789-+")
@@ -82,7 +83,8 @@ def latex_groups(text: str) -> str:
             if text[i:i + 1] == "[":
                 end = text.find("]", i)
                 if end < 0:
-                    raise AnswerParseError(f"{show(text)} has an unclosed \\sqrt[")
+                    raise AnswerParseError(_("{answer} has an unclosed \\sqrt[").format(
+                        answer=show(text)))
                 degree, i = text[i + 1:end], end + 1
             body, i = latex_argument(text, i)
             body = latex_groups(body)
@@ -98,7 +100,7 @@ def latex_argument(text: str, i: int) -> tuple[str, int]:
     while i < len(text) and text[i] == " ":
         i += 1
     if i >= len(text):
-        raise AnswerParseError(f"{show(text)} ends inside a LaTeX command")
+        raise AnswerParseError(_("{answer} ends inside a LaTeX command").format(answer=show(text)))
     if text[i] != "{":
         return text[i], i + 1
     depth = 0
@@ -106,5 +108,5 @@ def latex_argument(text: str, i: int) -> tuple[str, int]:
         depth += {"{": 1, "}": -1}.get(text[j], 0)
         if depth == 0:
             return text[i + 1:j], j + 1
-    raise AnswerParseError(f"{show(text)} has an unmatched {{")
+    raise AnswerParseError(_("{answer} has an unmatched {{").format(answer=show(text)))
 

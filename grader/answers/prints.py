@@ -8,6 +8,7 @@ import re
 from grader.answers.forms import Form, Reading
 from grader.answers.values import read_int, read_matrix, read_number, read_shape, split_top
 from grader.errors import AnswerParseError
+from grader.i18n import _
 
 TORCH_SIZE = re.compile(r"torch\.Size\(\s*\[([^\]]*)\]\s*\)")
 CONSTRUCTOR = re.compile(r"(?:\b(?:torch|np|numpy)\.)?\b(tensor|array|Tensor|matrix)\(")
@@ -24,11 +25,13 @@ def read_torch_size(text: str, form: Form, dims: int | None) -> Reading | None:
         return None
     shapes = [read_shape(f"({inner})") for inner in found]
     if form is Form.SHAPES:
-        return Reading(shapes, f"read {len(shapes)} torch.Size prints")
+        return Reading(shapes, _("read {count} torch.Size prints").format(count=len(shapes)))
     if len(set(shapes)) > 1:
-        raise AnswerParseError(f"read {len(set(shapes))} different torch.Size prints "
-                               f"({found[0]} and {found[1]}); write just the one you mean")
-    return Reading(shapes[0], f"read {'×'.join(map(str, shapes[0]))} from your torch.Size print")
+        raise AnswerParseError(_("read {count} different torch.Size prints ({first} and "
+                                 "{second}); write just the one you mean").format(
+            count=len(set(shapes)), first=found[0], second=found[1]))
+    return Reading(shapes[0], _("read {shape} from your torch.Size print").format(
+        shape="×".join(map(str, shapes[0]))))
 
 
 def read_constructor(text: str, form: Form, dims: int | None) -> Reading | None:
@@ -44,7 +47,7 @@ def read_constructor(text: str, form: Form, dims: int | None) -> Reading | None:
     value = _value(body, form)
     if value is None:
         return None
-    return Reading(value, f"read the data of your {match.group(1)}(…) print")
+    return Reading(value, _("read the data of your {call}(…) print").format(call=match.group(1)))
 
 
 def read_bare_print(text: str, form: Form, dims: int | None) -> Reading | None:

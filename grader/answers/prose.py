@@ -17,6 +17,7 @@ from grader.answers.forms import Form, Reading, show
 from grader.answers.units import SUFFIXED, scaled
 from grader.answers.values import read_int, read_number
 from grader.errors import AnswerParseError
+from grader.i18n import _
 
 # `(2)`, `（2）`, `2)`, `2、`, `Q2:`, `- ` at the start of a line: an item label, not a value.
 LIST_MARKER = re.compile(r"^\s*(?:[-*•]\s*)?(?:[(（]\s*\d{1,2}\s*[)）]|\d{1,2}\s*[)）、](?!\d)"
@@ -60,7 +61,8 @@ def read_sentence(text: str, form: Form, dims: int | None) -> Reading | None:
         found = _shapes(text, dims)
         if not found:
             return None
-        return Reading([c.value for c in found], f"read {len(found)} shapes from your sentences")
+        return Reading([c.value for c in found], _("read {count} shapes from your sentences").format(
+            count=len(found)))
     return None
 
 
@@ -158,12 +160,16 @@ def _one(text: str, found: list[_Candidate], what: str) -> Reading | None:
     if len(values) > 1:
         first = found[0]
         second = next(c for c in found if _key(c.value) != _key(first.value))
-        raise AnswerParseError(f"{show(text)} holds two different {what}s, {first.written} and "
-                               f"{second.written}; write just the one you mean")
+        message = (_("{answer} holds two different shapes, {first} and {second}; write just the "
+                     "one you mean") if what == "shape" else
+                   _("{answer} holds two different values, {first} and {second}; write just the "
+                     "one you mean"))
+        raise AnswerParseError(message.format(answer=show(text), first=first.written,
+                                              second=second.written))
     chosen = found[-1]
     shown = "×".join(map(str, chosen.value)) if isinstance(chosen.value, tuple) else \
         f"{chosen.value:g}" if isinstance(chosen.value, float) else str(chosen.value)
-    return Reading(chosen.value, f"read {shown} from your sentence",
+    return Reading(chosen.value, _("read {value} from your sentence").format(value=shown),
                    approximate=any(c.approximate for c in found))
 
 

@@ -18,6 +18,7 @@ from grader.answers.matrix_expr import read_matrix_expression
 from grader.answers.values import (read_choice, read_expression, read_int, read_matrix,
                                    read_number, read_shape, read_shapes, read_text)
 from grader.errors import AnswerParseError
+from grader.i18n import N_, _
 
 NUMERIC = frozenset({Form.INT, Form.NUMBER})
 SHAPED = frozenset({Form.SHAPE, Form.SHAPES})
@@ -42,7 +43,8 @@ def _read_marked(text: str, form: Form, dims: int | None) -> Reading | None:
         value = plain(stripped, form, dims)
     except AnswerParseError:
         return None
-    return Reading(value, f"read {_shown(value)} without the label or full stop around it")
+    return Reading(value, _("read {value} without the label or full stop around it").format(
+        value=_shown(value)))
 
 
 NOTATIONS: tuple[Notation, ...] = (
@@ -85,7 +87,7 @@ def read(raw: Any, form: Form | str, *, dims: int | None = None,
     pick = dims or expect_dims
     if not isinstance(raw, str):
         return Reading(plain(raw, form, dims))
-    bounded_text(raw, "an answer", MAX_TABLE_CHARS if form is Form.TABLE else MAX_CHARS)
+    bounded_text(raw, N_("an answer"), MAX_TABLE_CHARS if form is Form.TABLE else MAX_CHARS)
     for row in NOTATIONS:
         if row.before_plain and form in row.forms and (found := row.read(raw, form, pick)):
             return replace(found, notation=row.name)
@@ -95,7 +97,8 @@ def read(raw: Any, form: Form | str, *, dims: int | None = None,
         first_error = error
     else:
         equation = form in NUMERIC and EQUATION.search(raw) is not None
-        return Reading(value, f"read {_shown(value)} after the last =" if equation else "",
+        return Reading(value, _("read {value} after the last =").format(value=_shown(value))
+                       if equation else "",
                        working=_working(raw, form))
     for row in NOTATIONS:
         if row.before_plain or form not in row.forms:

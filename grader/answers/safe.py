@@ -18,6 +18,7 @@ from sympy.parsing.sympy_parser import (
 from grader.answers.forms import (MAX_DIGITS, MAX_EXPONENT, MAX_SYMBOLIC_EXPONENT,
                                   PARSE_SECONDS, show)
 from grader.errors import AnswerParseError
+from grader.i18n import _
 
 T = TypeVar("T")
 
@@ -92,12 +93,13 @@ def _within_thread(seconds: float, work: Callable[[], T]) -> T:
 def sympy_parse(text: str, raw: Any) -> sympy.Expr:
     """Parse plain math text with sympy, safely; AnswerParseError names `raw` and why."""
     if bad := _FORBIDDEN.search(text):
-        raise AnswerParseError(f"{show(raw)} is not a valid expression "
-                               f"({bad.group().strip()!r} is not allowed)")
+        raise AnswerParseError(_("{answer} is not a valid expression ({part} is not allowed)").format(
+            answer=show(raw), part=repr(bad.group().strip())))
     try:
         return within(PARSE_SECONDS, lambda: _sympy_unlimited(text, raw))
     except TooSlow:
-        raise AnswerParseError(f"{show(raw)} is too complex to check") from None
+        raise AnswerParseError(_("{answer} is too complex to check").format(
+            answer=show(raw))) from None
 
 
 def _sympy_unlimited(text: str, raw: Any) -> sympy.Expr:
@@ -106,16 +108,18 @@ def _sympy_unlimited(text: str, raw: Any) -> sympy.Expr:
         code = stringify_expr(text, local_dict, SAFE_GLOBALS, _TRANSFORMATIONS)
         tree = ast.parse(code, mode="eval")
     except Exception:       # tokenizer and syntax errors: unbalanced brackets, stray symbols
-        raise AnswerParseError(f"{show(raw)} is not a valid expression") from None
+        raise AnswerParseError(_("{answer} is not a valid expression").format(
+            answer=show(raw))) from None
     _check_tree(tree, raw)
     try:
         value = eval_expr(code, local_dict, dict(SAFE_GLOBALS))
     except AnswerParseError:
         raise
     except Exception as e:
-        raise AnswerParseError(f"{show(raw)} cannot be evaluated ({type(e).__name__})") from None
+        raise AnswerParseError(_("{answer} cannot be evaluated ({error})").format(
+            answer=show(raw), error=type(e).__name__)) from None
     if not isinstance(value, sympy.Expr):
-        raise AnswerParseError(f"{show(raw)} is not a single expression")
+        raise AnswerParseError(_("{answer} is not a single expression").format(answer=show(raw)))
     return value
 
 
@@ -123,8 +127,8 @@ def _check_tree(tree: ast.AST, raw: Any) -> None:
     """Only arithmetic on whitelisted names; no exponent that builds a gigantic number."""
     for node in ast.walk(tree):
         if not isinstance(node, _ALLOWED_NODES):
-            raise AnswerParseError(f"{show(raw)} uses {type(node).__name__.lower()} syntax, "
-                                   "which an answer may not")
+            raise AnswerParseError(_("{answer} uses {syntax} syntax, which an answer may not").format(
+                answer=show(raw), syntax=type(node).__name__.lower()))
         if isinstance(node, ast.Call):
             _check_call(node, raw)
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
@@ -134,11 +138,12 @@ def _check_tree(tree: ast.AST, raw: Any) -> None:
 def _check_call(node: ast.Call, raw: Any) -> None:
     name = node.func.id if isinstance(node.func, ast.Name) else None
     if node.keywords or name not in (*SAFE_FUNCTIONS, *_CONSTRUCTORS, "sigmoid", "relu"):
-        raise AnswerParseError(f"{show(raw)} calls something that is not a math function")
+        raise AnswerParseError(_("{answer} calls something that is not a math function").format(
+            answer=show(raw)))
     for arg in node.args:
         if isinstance(arg, ast.Constant) and isinstance(arg.value, str) \
                 and name not in _CONSTRUCTORS:
-            raise AnswerParseError(f"{show(raw)} is not a valid expression")
+            raise AnswerParseError(_("{answer} is not a valid expression").format(answer=show(raw)))
 
 
 def _check_power(node: ast.BinOp, raw: Any) -> None:
@@ -149,7 +154,8 @@ def _check_power(node: ast.BinOp, raw: Any) -> None:
     digits = abs(exponent) * math.log10(abs(base)) if base and math.isfinite(base) else 0.0
     overflowed = base is not None and math.isinf(base) and abs(exponent) > 1
     if abs(exponent) > limit or digits > MAX_DIGITS or overflowed:
-        raise AnswerParseError(f"{show(raw)} has an exponent too large to compute")
+        raise AnswerParseError(_("{answer} has an exponent too large to compute").format(
+            answer=show(raw)))
 
 
 def _constant(node: ast.AST) -> float | None:

@@ -8,6 +8,7 @@ from typing import Any
 from grader.answers.forms import MAX_TABLE_CHARS, Form, Reading, bounded_text, show
 from grader.answers.values import read_int, read_shape, split_top
 from grader.errors import AnswerParseError
+from grader.i18n import N_, _
 
 EMPTY_PARAMS = {"", "-", "--", "—", "0"}
 # `Conv2d-1  [-1, 6, 28, 28]  156` (torchsummary), with a MACs column (ours), or torchinfo's
@@ -25,13 +26,13 @@ TOTAL_PARAMS = re.compile(r"Total params:\s*([\d,]+)")
 def read_table(raw: Any) -> list[list[Any]]:
     """Per-layer rows [name, shape, params] from a TOML array or lines of `a | shape | n`."""
     if isinstance(raw, str):
-        rows = _table_rows(bounded_text(raw, "a table", MAX_TABLE_CHARS))
+        rows = _table_rows(bounded_text(raw, N_("a table"), MAX_TABLE_CHARS))
     elif isinstance(raw, (list, tuple)):
         rows = [_row_cells(r) for r in raw]
     else:
-        raise AnswerParseError(f"{show(raw)} is not a table")
+        raise AnswerParseError(_("{answer} is not a table").format(answer=show(raw)))
     if not rows:
-        raise AnswerParseError(f"{show(raw)} is not a table")
+        raise AnswerParseError(_("{answer} is not a table").format(answer=show(raw)))
     return [[str(name).strip(), read_shape(shape), _params(params)] for name, shape, params in rows]
 
 
@@ -40,7 +41,8 @@ def _row_cells(row: Any) -> list[Any]:
         row = [row.get("name", row.get("layer", "")), row.get("shape", row.get("output")),
                row.get("params", row.get("parameters"))]
     if not isinstance(row, (list, tuple)) or len(row) != 3 or row[1] is None:
-        raise AnswerParseError(f"table row {show(row)} is not [name, shape, params]")
+        raise AnswerParseError(_("table row {row} is not [name, shape, params]").format(
+            row=show(row)))
     return list(row)
 
 
@@ -59,7 +61,8 @@ def _table_rows(text: str) -> list[list[Any]]:
             cells = [c.strip() for c in split_top(line, ",")]
             cells = cells[:2] + [",".join(cells[2:])]       # `conv1, (32,32,64), 1,792`
         if len(cells) != 3:
-            raise AnswerParseError(f"table row {show(line)} is not name | shape | params")
+            raise AnswerParseError(_("table row {row} is not name | shape | params").format(
+                row=show(line)))
         if not rows and not re.search(r"\d", cells[2]):
             continue            # a header line
         rows.append(cells)
@@ -71,7 +74,7 @@ def _params(cell: Any) -> int:
         return 0                # torchsummary prints `--` for a layer without parameters
     value = read_int(cell)
     if value < 0:
-        raise AnswerParseError(f"{show(cell)} is not a parameter count")
+        raise AnswerParseError(_("{answer} is not a parameter count").format(answer=show(cell)))
     return value
 
 
@@ -85,7 +88,7 @@ def read_footer(text: str, form: Form, dims: int | None) -> Reading | None:
         return None
     values = {int(v.replace(",", "")) for v in found}
     if len(values) > 1:
-        raise AnswerParseError(f"two different Total params lines, {found[0]} and {found[1]}; "
-                               "paste just one summary")
+        raise AnswerParseError(_("two different Total params lines, {first} and {second}; paste "
+                                 "just one summary").format(first=found[0], second=found[1]))
     value = values.pop()
-    return Reading(value, f"read {value} from the Total params line")
+    return Reading(value, _("read {value} from the Total params line").format(value=value))

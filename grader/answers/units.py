@@ -6,6 +6,7 @@ import re
 from decimal import Decimal
 
 from grader.answers.forms import Form, Reading
+from grader.i18n import _
 
 SCALE = {"k": 10**3, "K": 10**3, "M": 10**6, "m": 10**6, "万": 10**4, "亿": 10**8}
 SUFFIXED = r"(?P<digits>\d+(?:\.\d+)?)\s?(?P<suffix>[kKM]|万|亿)(?![A-Za-z])"
@@ -29,4 +30,5 @@ def read_suffixed(text: str, form: Form, dims: int | None) -> Reading | None:
     if form is Form.INT and isinstance(value, float):
         return None
     written = f"{match['digits']}{match['suffix']}"
-    return Reading(value, f"read {written} as {value:,}", approximate=True)
+    return Reading(value, _("read {written} as {value}").format(written=written, value=f"{value:,}"),
+                   approximate=True)

@@ -14,6 +14,7 @@ from grader.answers.forms import PARSE_SECONDS, bounded_text, show
 from grader.answers.notation import ascii_math
 from grader.answers.safe import TooSlow, as_float, sympy_parse, within
 from grader.errors import AnswerParseError
+from grader.i18n import N_, _
 
 # `11,279,112`, `11 279 112`, `11'279'112`: one integer, the same separator between groups.
 THOUSANDS = re.compile(r"^[+-]?\d{1,3}(?P<sep>[, '_])\d{3}(?:(?P=sep)\d{3})*(?:\.\d+)?$")
@@ -28,7 +29,7 @@ BATCH_MARKERS = {"none", "n", "b", "?", "-1", "batch", "batch_size"}
 
 def _number_text(raw: Any) -> str:
     """The part of a written number that is the number: `= 896 params` -> `896`."""
-    text = " ".join(ascii_math(bounded_text(raw, "a number")).split())
+    text = " ".join(ascii_math(bounded_text(raw, N_("a number"))).split())
     text = re.split(r"=|≈", text)[-1].strip().lstrip("~")    # `... = 896`: the last value
     text = LEADING_LABEL.sub("", text)
     text = text.removesuffix("%").strip()           # accuracies are in percent already
@@ -44,21 +45,22 @@ def exact_number(raw: Any) -> sympy.Expr:
     """A constant sympy value for a written number, or AnswerParseError."""
     text = _number_text(raw)
     if not text:
-        raise AnswerParseError(f"{show(raw)} is not a number")
+        raise AnswerParseError(_("{answer} is not a number").format(answer=show(raw)))
     if NONFINITE_WORDS.search(text):
-        raise AnswerParseError(f"{show(raw)} is not a finite number")
+        raise AnswerParseError(_("{answer} is not a finite number").format(answer=show(raw)))
     value = sympy_parse(text, raw)
     if value.free_symbols:
         names = ", ".join(sorted(map(str, value.free_symbols)))
-        raise AnswerParseError(f"{show(raw)} is not a number (it contains {names})")
+        raise AnswerParseError(_("{answer} is not a number (it contains {names})").format(
+            answer=show(raw), names=names))
     if value.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
-        raise AnswerParseError(f"{show(raw)} is not a finite number")
+        raise AnswerParseError(_("{answer} is not a finite number").format(answer=show(raw)))
     return value
 
 
 def finite(value: float, raw: Any) -> float:
     if not math.isfinite(value):
-        raise AnswerParseError(f"{show(raw)} is not a finite number")
+        raise AnswerParseError(_("{answer} is not a finite number").format(answer=show(raw)))
     return value
 
 
@@ -69,13 +71,15 @@ def read_number(raw: Any) -> float:
     try:        # evalf of exp(exp(exp(10))) can take long or overflow
         result = within(PARSE_SECONDS, lambda: complex(value.evalf(20)))
     except TooSlow:
-        raise AnswerParseError(f"{show(raw)} is too complex to check") from None
+        raise AnswerParseError(_("{answer} is too complex to check").format(
+            answer=show(raw))) from None
     except OverflowError:
-        raise AnswerParseError(f"{show(raw)} is not a finite number") from None
+        raise AnswerParseError(_("{answer} is not a finite number").format(
+            answer=show(raw))) from None
     except (TypeError, ValueError):
-        raise AnswerParseError(f"{show(raw)} is not a number") from None
+        raise AnswerParseError(_("{answer} is not a number").format(answer=show(raw))) from None
     if abs(result.imag) > 1e-12 * max(1.0, abs(result.real)):
-        raise AnswerParseError(f"{show(raw)} is not a real number")
+        raise AnswerParseError(_("{answer} is not a real number").format(answer=show(raw)))
     return finite(result.real, raw)
 
 
@@ -88,7 +92,7 @@ def read_int(raw: Any) -> int:
             return int(value)       # exact: `3*3*3*32+32`, `11,279,112`, 10**20
     number = read_number(raw)
     if abs(number - round(number)) > 1e-9 * max(1.0, abs(number)):
-        raise AnswerParseError(f"{show(raw)} is not a whole number")
+        raise AnswerParseError(_("{answer} is not a whole number").format(answer=show(raw)))
     return int(round(number))
 
 
@@ -99,10 +103,11 @@ def _dimension(token: Any, raw: Any) -> int:
     try:
         value = read_int(token)
     except AnswerParseError:
-        raise AnswerParseError(f"{show(raw)} is not a shape ({show(token)} is not a "
-                               "whole number)") from None
+        raise AnswerParseError(_("{answer} is not a shape ({token} is not a whole number)").format(
+            answer=show(raw), token=show(token))) from None
     if value < 1:
-        raise AnswerParseError(f"{show(raw)} is not a shape ({value} is not a dimension)")
+        raise AnswerParseError(_("{answer} is not a shape ({value} is not a dimension)").format(
+            answer=show(raw), value=value))
     return value
 
 
@@ -113,18 +118,20 @@ def read_shape(raw: Any, dims: int | None = None) -> tuple[int, ...]:
     elif isinstance(raw, int) and not isinstance(raw, bool):
         tokens = [raw]
     else:
-        text = ascii_math(bounded_text(raw, "a shape")).strip()
+        text = ascii_math(bounded_text(raw, N_("a shape"))).strip()
         text = re.sub(r"^[\[(]\s*(.*?)\s*[\])]$", r"\1", text)
         tokens = [t for t in SHAPE_SEPARATOR.split(text) if t]
     if len(tokens) > 1 and str(tokens[0]).strip().lower() in BATCH_MARKERS:
         tokens = tokens[1:]         # Keras prints (None, H, W, C), torchsummary [-1, C, H, W]
     if not tokens:
-        raise AnswerParseError(f"{show(raw)} is not a shape")
+        raise AnswerParseError(_("{answer} is not a shape").format(answer=show(raw)))
     shape = tuple(_dimension(t, raw) for t in tokens)
     if dims is not None and len(shape) != dims:
         named = " (H×W×C)" if dims == 3 else ""
-        raise AnswerParseError(f"{show(raw)} has {len(shape)} dimension"
-                               f"{'s' if len(shape) != 1 else ''}; expected {dims}{named}")
+        message = (_("{answer} has {count} dimension; expected {dims}{named}") if len(shape) == 1
+                   else _("{answer} has {count} dimensions; expected {dims}{named}"))
+        raise AnswerParseError(message.format(answer=show(raw), count=len(shape), dims=dims,
+                                              named=named))
     return shape
 
 
@@ -142,7 +149,7 @@ def read_shapes(raw: Any) -> list[tuple[int, ...] | int]:
     if isinstance(raw, (list, tuple)):
         items = list(raw)
     else:
-        text = ascii_math(bounded_text(raw, "a list of shapes")) if isinstance(raw, str) else raw
+        text = ascii_math(bounded_text(raw, N_("a list of shapes"))) if isinstance(raw, str) else raw
         if isinstance(text, str):
             text = re.sub(r"\s*(?:→|->|⟶|=>)\s*", ";", text)     # a chain: 32×32×3 → 16×16×3
         if isinstance(text, str) and re.fullmatch(r"\[\s*[\[(].*[\])]\s*\]", text, re.S):
@@ -150,7 +157,7 @@ def read_shapes(raw: Any) -> list[tuple[int, ...] | int]:
         separators = ";\n" if re.search(r"[;\n]", str(text)) else ",;\n"
         items = [t.strip() for t in split_top(str(text), separators) if t.strip()]
     if not items:
-        raise AnswerParseError(f"{show(raw)} is not a list of shapes")
+        raise AnswerParseError(_("{answer} is not a list of shapes").format(answer=show(raw)))
     shapes = []
     for number, item in enumerate(items, 1):
         try:
@@ -159,8 +166,8 @@ def read_shapes(raw: Any) -> list[tuple[int, ...] | int]:
             if not isinstance(raw, str):
                 raise               # the student's own array item, quoted as written
             # the item is text made ASCII (× became *): name it by position, never rewritten
-            raise AnswerParseError(f"{show(raw)}: item {number} of the list is not a shape "
-                                   "or a whole number") from None
+            raise AnswerParseError(_("{answer}: item {number} of the list is not a shape or a "
+                                     "whole number").format(answer=show(raw), number=number)) from None
     return shapes
 
 
@@ -182,17 +189,18 @@ def read_matrix(raw: Any) -> list[list[float]]:
         rows = [list(r) if isinstance(r, (list, tuple)) else None for r in raw]
         rows = [list(raw)] if all(r is None for r in rows) else rows    # a flat vector: one row
         if any(r is None for r in rows):
-            raise AnswerParseError(f"{show(raw)} mixes rows and numbers; expected a matrix")
+            raise AnswerParseError(_("{answer} mixes rows and numbers; expected a matrix").format(
+                answer=show(raw)))
     elif isinstance(raw, (int, float)) and not isinstance(raw, bool):
         rows = [[raw]]
     else:
-        rows = _matrix_rows(ascii_math(bounded_text(raw, "a matrix")))
+        rows = _matrix_rows(ascii_math(bounded_text(raw, N_("a matrix"))))
     if not rows or not rows[0]:
-        raise AnswerParseError(f"{show(raw)} is not a matrix")
+        raise AnswerParseError(_("{answer} is not a matrix").format(answer=show(raw)))
     if len({len(r) for r in rows}) > 1:
         lengths = ", ".join(str(len(r)) for r in rows)
-        raise AnswerParseError(f"{show(raw)} has rows of {lengths} entries; "
-                               "a matrix needs rows of equal length")
+        raise AnswerParseError(_("{answer} has rows of {lengths} entries; a matrix needs rows of "
+                                 "equal length").format(answer=show(raw), lengths=lengths))
     return [[read_number(entry) for entry in row] for row in rows]
 
 
@@ -225,19 +233,19 @@ def read_expression(raw: Any) -> sympy.Expr:
     """A sympy expression: `(x+1)^2`, `\\frac{1}{\\sqrt{d_k}}`, `e^{1/√2}`, `h_2 = ...`."""
     if isinstance(raw, (int, float)) and not isinstance(raw, bool):
         return sympy.sympify(finite(as_float(raw), raw))
-    text = " ".join(ascii_math(bounded_text(raw, "an expression")).split())
+    text = " ".join(ascii_math(bounded_text(raw, N_("an expression"))).split())
     text = text.split("=")[-1].split("≈")[0].strip()    # `y = ...`; `√2/2 ≈ 0.707`
     if not text:
-        raise AnswerParseError(f"{show(raw)} is not an expression")
+        raise AnswerParseError(_("{answer} is not an expression").format(answer=show(raw)))
     value = sympy_parse(text, raw)
     if value.has(sympy.zoo, sympy.nan):
-        raise AnswerParseError(f"{show(raw)} is not a finite expression")
+        raise AnswerParseError(_("{answer} is not a finite expression").format(answer=show(raw)))
     return value
 
 
 def read_choice(raw: Any) -> str:
     """`(b)`, `B`, `b)`, `Option B` -> `b`; `A and C` -> `a,c`; other text case-folded."""
-    text = unicodedata.normalize("NFKC", bounded_text(raw, "a choice")).strip().casefold()
+    text = unicodedata.normalize("NFKC", bounded_text(raw, N_("a choice"))).strip().casefold()
     text = re.sub(r"^(?:option|answer|choice)\s*[:\-]?\s*", "", text)
     tokens = [t.strip("()[]{}.: ") for t in re.split(r"[\s,;/&]+|\band\b", text)]
     tokens = [t for t in tokens if t]
@@ -247,6 +255,6 @@ def read_choice(raw: Any) -> str:
 
 
 def read_text(raw: Any) -> str:
-    return " ".join(bounded_text(raw, "text").split())
+    return " ".join(bounded_text(raw, N_("text")).split())
 
 

@@ -23,6 +23,7 @@ import torch
 
 from grader.assignment import Claim
 from grader.datasets import ImageSplit, TextSplit
+from grader.i18n import _
 
 NOISE_DROP_POINTS = 5.0     # accuracy may fall by max(this, 2 × tolerance) points
 SHUFFLE_RATIO = 1.5         # perplexity may rise by this factor
@@ -73,18 +74,22 @@ def judge_accuracy(claim: Claim, measured: float, noisy: float) -> ControlResult
     allowed = max(NOISE_DROP_POINTS, 2 * claim.tolerance)
     drop = measured - noisy
     ok = drop <= allowed
-    detail = (f"pixel noise (±1 step per pixel): {noisy:.2f}% against {measured:.2f}% "
-              f"(drop {drop:+.2f} points, at most {allowed:g} allowed)"
-              + ("" if ok else ": the model recognises the exact test images, not digits or "
-                 "objects; a lookup table of the test set behaves like this"))
+    detail = (_("pixel noise (±1 step per pixel): {noisy}% against {measured}% (drop {drop} "
+                "points, at most {allowed} allowed)").format(
+                    noisy=f"{noisy:.2f}", measured=f"{measured:.2f}", drop=f"{drop:+.2f}",
+                    allowed=f"{allowed:g}")
+              + ("" if ok else _(": the model recognises the exact test images, not digits or "
+                                 "objects; a lookup table of the test set behaves like this")))
     return ControlResult("pixel noise", measured, noisy, ok, detail)
 
 
 def judge_perplexity(claim: Claim, measured: float, shuffled: float) -> ControlResult:
     ratio = shuffled / measured if measured > 0 else float("inf")
     ok = ratio <= SHUFFLE_RATIO
-    detail = (f"shuffled test lines: perplexity {shuffled:.2f} against {measured:.2f} "
-              f"(×{ratio:.2f}, at most ×{SHUFFLE_RATIO:g} allowed)"
-              + ("" if ok else ": the model knows the test text's order, not the language; a "
-                 "memorised test stream behaves like this"))
+    detail = (_("shuffled test lines: perplexity {shuffled} against {measured} (×{ratio}, at "
+                "most ×{allowed} allowed)").format(
+                    shuffled=f"{shuffled:.2f}", measured=f"{measured:.2f}", ratio=f"{ratio:.2f}",
+                    allowed=f"{SHUFFLE_RATIO:g}")
+              + ("" if ok else _(": the model knows the test text's order, not the language; a "
+                                 "memorised test stream behaves like this")))
     return ControlResult("shuffled lines", measured, shuffled, ok, detail)

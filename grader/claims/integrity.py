@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from grader.assignment import Claim
 from grader.claims.controls import ControlResult
+from grader.i18n import _
 from grader.results import CheckStatus, IntegrityCheck
 from grader.sandbox import Outcome, describe
 
@@ -13,8 +14,8 @@ def rows(claim: Claim, outcome: Outcome, claimed: float | None) -> list[Integrit
     meta = outcome.meta
     if isinstance(meta.get("params"), int):
         out.append(IntegrityCheck(f"claim {claim.id}: parameters", CheckStatus.INFO,
-                                  f"the re-run model has {meta['params']:,} parameters "
-                                  "(nothing to compare it with)"))
+                                  _("the re-run model has {params} parameters (nothing to "
+                                    "compare it with)").format(params=f"{meta['params']:,}")))
     stored = _stored(claim, meta, claimed)
     if stored:
         out.append(stored)
@@ -23,9 +24,10 @@ def rows(claim: Claim, outcome: Outcome, claimed: float | None) -> list[Integrit
         ok = bool(causal.get("ok"))
         out.append(IntegrityCheck(
             f"claim {claim.id}: causal mask", CheckStatus.PASS if ok else CheckStatus.FAIL,
-            f"changing tokens from position {causal.get('position')} on changed earlier outputs "
-            f"by at most {float(causal.get('max_change', 0)):.2g}"
-            + ("" if ok else ": the model reads future tokens")))
+            _("changing tokens from position {position} on changed earlier outputs by at most "
+              "{change}").format(position=causal.get('position'),
+                                 change=f"{float(causal.get('max_change', 0)):.2g}")
+            + ("" if ok else _(": the model reads future tokens"))))
     return out
 
 
@@ -36,11 +38,11 @@ def control_row(claim: Claim, control: ControlResult) -> IntegrityCheck:
 
 def _bounds(claim: Claim, outcome: Outcome) -> IntegrityCheck:
     """Loud where the machine offers no cgroup or no bubblewrap: the bounds are weaker."""
-    text = describe(outcome) if outcome.bounds else "bounds unknown"
+    text = describe(outcome) if outcome.bounds else _("bounds unknown")
     if outcome.degraded:
         return IntegrityCheck(f"claim {claim.id}: sandbox", CheckStatus.WARN,
-                              "bubblewrap is not installed: the re-run had no filesystem "
-                              "isolation; " + text)
+                              _("bubblewrap is not installed: the re-run had no filesystem "
+                                "isolation; ") + text)
     ok = bool(outcome.bounds.get("cgroup"))
     return IntegrityCheck(f"claim {claim.id}: sandbox", CheckStatus.PASS if ok else
                           CheckStatus.WARN, text)
@@ -58,6 +60,7 @@ def _stored(claim: Claim, meta: dict, claimed: float | None) -> IntegrityCheck |
         return IntegrityCheck(name, CheckStatus.INFO, f"checkpoint[{key!r}] = {value:g}")
     ok = abs(pct - claimed) <= claim.tolerance
     return IntegrityCheck(name, CheckStatus.PASS if ok else CheckStatus.WARN,
-                          f"checkpoint[{key!r}] = {value:g} ({pct:.2f}%) "
-                          + ("agrees with" if ok else "disagrees with")
-                          + f" the claimed {claimed:g}%")
+                          (_("{stored} ({percent}%) agrees with the claimed {claimed}%") if ok
+                           else _("{stored} ({percent}%) disagrees with the claimed {claimed}%")
+                           ).format(stored=f"checkpoint[{key!r}] = {value:g}",
+                                    percent=f"{pct:.2f}", claimed=f"{claimed:g}"))

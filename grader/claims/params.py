@@ -12,6 +12,7 @@ from dataclasses import replace
 from grader.answers import Form, parse
 from grader.assignment import Claim
 from grader.errors import AnswerParseError
+from grader.i18n import _
 from grader.results import CheckStatus, ClaimResult, IntegrityCheck
 
 
@@ -27,9 +28,9 @@ def stated_counts(claim: Claim, spec: dict, result: ClaimResult, answers: dict
         except AnswerParseError:
             value = None
         if isinstance(value, int):
-            found[f"your answer to {qid}"] = value
+            found[_("your answer to {question}").format(question=qid)] = value
     if result.log_params is not None:
-        found[f"the log {spec.get('log')}"] = result.log_params
+        found[_("the log {log}").format(log=spec.get('log'))] = result.log_params
     return found
 
 
@@ -42,11 +43,13 @@ def reconcile(result: ClaimResult, stated: dict[str, int],
         return
     measured = result.params
     off = {where: n for where, n in stated.items() if n != measured}
-    said = "; ".join(f"{where} says {n:,}" for where, n in stated.items())
+    said = "; ".join(_("{where} says {count}").format(where=where, count=f"{n:,}")
+                     for where, n in stated.items())
     if off:
         integrity[at] = replace(integrity[at], status=CheckStatus.WARN,
-                                detail=f"the re-run model has {measured:,} parameters, but "
-                                       f"{said}")
+                                detail=_("the re-run model has {params} parameters, but "
+                                         "{said}").format(params=f"{measured:,}", said=said))
     else:
         integrity[at] = replace(integrity[at], status=CheckStatus.PASS,
-                                detail=f"the re-run model has {measured:,} parameters, as {said}")
+                                detail=_("the re-run model has {params} parameters, as "
+                                         "{said}").format(params=f"{measured:,}", said=said))

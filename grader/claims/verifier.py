@@ -31,6 +31,7 @@ from grader.claims.spec import Verdict, claimed, kwargs, named, normalize
 from grader.datasets import (DatasetCache, DatasetInvalid, DatasetMissing, ImageSplit,
                              TextSplit, read_vocab)
 from grader.errors import GradeError
+from grader.i18n import _
 from grader.results import CheckStatus, ClaimResult, ClaimStatus, IntegrityCheck
 from grader.sandbox import Child, Limits, Outcome, Sandbox, StartCaps, WarmPool, copy_submission
 from grader.smoke import zeros_split
@@ -177,7 +178,8 @@ class ClaimVerifier:
             return self._result(claim, v.status, value, None, v.detail), checks
         except Exception as e:     # a grader bug must not stop a class's grading
             return self._result(claim, ClaimStatus.ERROR, value, None,
-                                f"grader error while re-running: {type(e).__name__}: {e}"), checks
+                                _("grader error while re-running: {error}").format(
+                                    error=f"{type(e).__name__}: {e}")), checks
         status, score, why = judge(claim, value, m.value)
         if m.refusal:
             status, score, why = ClaimStatus.REFUTED, 0.0, m.refusal
@@ -196,8 +198,8 @@ class ClaimVerifier:
                  ) -> Measured:
         code, ckpt = named(spec, "code", folder), named(spec, "checkpoint", folder)
         if code is None and ckpt is None:
-            raise Verdict(ClaimStatus.UNVERIFIABLE, "nothing to re-run: the claim names no "
-                          "`code` or `checkpoint`; the training log is the only evidence")
+            raise Verdict(ClaimStatus.UNVERIFIABLE, _("nothing to re-run: the claim names no "
+                          "`code` or `checkpoint`; the training log is the only evidence"))
         lm = claim.task == "language-model"
         try:
             split = self._text(claim, spec, folder) if lm else self._images(claim)
@@ -210,23 +212,25 @@ class ClaimVerifier:
         checks.extend(integrity.rows(claim, outcome, claimed(spec)))
         if not outcome.ok:
             raise Verdict(ClaimStatus.ERROR, _failure(outcome, code))
-        what = " with ".join(x for x in (f"{code}:{spec.get('model') or 'Net'}" if code else None,
-                                         ckpt) if x) + hints.how_taken(outcome.meta.get("shown"))
+        model = f"{code}:{spec.get('model') or 'Net'}" if code else None
+        what = _(" with ").join(x for x in (model, ckpt) if x) \
+            + hints.how_taken(outcome.meta.get("shown"))
         params = outcome.meta.get("params") if isinstance(outcome.meta.get("params"), int) \
             else None
         m = self._language(claim, run, split, what) if lm else self._images_measured(
             claim, run, split, what)
         m.params = params
         if not lm and _normalisation_missing(claim, spec, outcome, m.value):
-            m.detail += "; " + hints.normalize()
+            m.detail += "; " + _(hints.normalize())
         if m.control is not None:
             checks.append(integrity.control_row(claim, m.control))
             if not m.control.ok:
-                m.refusal = f"failed the memorisation control: {m.control.detail}"
+                m.refusal = _("failed the memorisation control: {detail}").format(
+                    detail=m.control.detail)
         causal = outcome.meta.get("causal") or {}
         if causal.get("checked") and not causal.get("ok"):
-            m.refusal = ("the model sees future tokens (causal-leak check failed), so its "
-                         "perplexity is not a valid result")
+            m.refusal = _("the model sees future tokens (causal-leak check failed), so its "
+                          "perplexity is not a valid result")
         return m
 
     def _run(self, claim: Claim, spec: dict, folder: Path, split: ImageSplit | TextSplit,
@@ -258,22 +262,25 @@ class ClaimVerifier:
             return
         outcome = self._run(claim, spec, folder, split, code, ckpt, [], controls_on=False)
         if not outcome.outcome.ok:
-            raise Verdict(ClaimStatus.ERROR, "smoke test without the dataset failed: "
+            raise Verdict(ClaimStatus.ERROR, _("smoke test without the dataset failed: ")
                           + _failure(outcome.outcome, code))
         out = outcome.values.get("test")
         shape = "×".join(map(str, split.images.shape if isinstance(split, ImageSplit)
                              else split.tokens.shape))
-        got = "×".join(map(str, out.shape)) if out is not None else "nothing"
-        what = "logits" if isinstance(split, ImageSplit) else "log-probabilities"
+        got = "×".join(map(str, out.shape)) if out is not None else _("nothing")
+        what = _("logits") if isinstance(split, ImageSplit) else _("log-probabilities")
         taken = hints.how_taken(outcome.outcome.meta.get("shown"))
-        absent.detail += (f"; smoke test: the model{taken} loads and maps zeros of "
-                          f"shape {shape} to {what} of shape {got}")
+        absent.detail += _("; smoke test: the model{taken} loads and maps zeros of shape "
+                           "{shape} to {what} of shape {got}").format(
+                               taken=taken, shape=shape, what=what, got=got)
 
     def _images_measured(self, claim: Claim, run: runs.RunResult, split: ImageSplit,
                          what: str) -> Measured:
         acc = accuracy(run.values.get("test"), split.labels)
-        m = Measured(acc, f"re-ran {what} on {claim.dataset} {claim.split} "
-                          f"({len(split.labels):,} images): {acc:.2f}%")
+        m = Measured(acc, _("re-ran {what} on {dataset} {split} ({count} images): "
+                            "{accuracy}%").format(
+            what=what, dataset=claim.dataset, split=claim.split,
+            count=f"{len(split.labels):,}", accuracy=f"{acc:.2f}"))
         if "noise" in run.values:
             m.control = controls.judge_accuracy(
                 claim, acc, accuracy(run.values["noise"], split.labels))
@@ -282,11 +289,13 @@ class ClaimVerifier:
     def _language(self, claim: Claim, run: runs.RunResult, split: TextSplit, what: str
                   ) -> Measured:
         if "test" not in run.values:
-            raise Verdict(ClaimStatus.ERROR, "no log-probabilities came back")
+            raise Verdict(ClaimStatus.ERROR, _("no log-probabilities came back"))
         logp = run.values["test"]
         ppl = perplexity(logp)
-        m = Measured(ppl, f"re-ran {what} on {claim.dataset} {claim.split} "
-                          f"({logp.size:,} tokens): perplexity {ppl:.2f}")
+        m = Measured(ppl, _("re-ran {what} on {dataset} {split} ({count} tokens): perplexity "
+                            "{perplexity}").format(
+            what=what, dataset=claim.dataset, split=claim.split, count=f"{logp.size:,}",
+            perplexity=f"{ppl:.2f}"))
         if "shuffled" in run.values:
             m.control = controls.judge_perplexity(
                 claim, ppl, perplexity(run.values["shuffled"]))
@@ -299,9 +308,11 @@ class ClaimVerifier:
             try:
                 return self.cache.images(claim.dataset, claim.split)
             except DatasetMissing as e:
-                raise Verdict(ClaimStatus.UNVERIFIABLE, f"dataset absent: {e}") from None
+                raise Verdict(ClaimStatus.UNVERIFIABLE,
+                              _("dataset absent: {error}").format(error=e)) from None
             except (DatasetInvalid, OSError, ValueError, KeyError) as e:
-                raise Verdict(ClaimStatus.UNVERIFIABLE, f"dataset unreadable: {e}") from None
+                raise Verdict(ClaimStatus.UNVERIFIABLE,
+                              _("dataset unreadable: {error}").format(error=e)) from None
 
     def _text(self, claim: Claim, spec: dict, folder: Path) -> TextSplit:
         vocab = None
@@ -309,19 +320,23 @@ class ClaimVerifier:
         if vocab_name:
             path = named({"vocab": vocab_name}, "vocab", folder)
             if path is None or (folder / path).stat().st_size > MAX_VOCAB_BYTES:
-                raise Verdict(ClaimStatus.ERROR, f"vocab file {vocab_name} is too large")
+                raise Verdict(ClaimStatus.ERROR, _("vocab file {name} is too large").format(
+                    name=vocab_name))
             try:
                 vocab = read_vocab(folder / path)
             except (DatasetInvalid, OSError, UnicodeDecodeError) as e:
-                raise Verdict(ClaimStatus.ERROR, f"vocab file {vocab_name}: {e}") from None
+                raise Verdict(ClaimStatus.ERROR, _("vocab file {name}: {error}").format(
+                    name=vocab_name, error=e)) from None
         tokenizer = str(claim.options.get("tokenizer", "word"))
         with self._lock:
             try:
                 return self.cache.text(claim.dataset, claim.split, tokenizer, vocab)
             except DatasetMissing as e:
-                raise Verdict(ClaimStatus.UNVERIFIABLE, f"dataset absent: {e}") from None
+                raise Verdict(ClaimStatus.UNVERIFIABLE,
+                              _("dataset absent: {error}").format(error=e)) from None
             except (DatasetInvalid, OSError, UnicodeDecodeError) as e:
-                raise Verdict(ClaimStatus.UNVERIFIABLE, f"dataset unreadable: {e}") from None
+                raise Verdict(ClaimStatus.UNVERIFIABLE,
+                              _("dataset unreadable: {error}").format(error=e)) from None
 
     def _image_inputs(self, claim: Claim, split: ImageSplit, controls_on: bool
                       ) -> dict[str, tuple[Path, torch.Tensor, float]]:
@@ -374,7 +389,8 @@ class ClaimVerifier:
         layout = str(opts.get("layout", "seq-first"))
         if layout not in ("seq-first", "batch-first"):
             raise Verdict(ClaimStatus.UNVERIFIABLE,
-                          f"claim option layout = {layout!r} is not seq-first or batch-first")
+                          _("claim option layout = {layout} is not seq-first or "
+                            "batch-first").format(layout=repr(layout)))
         return dict(request, layout=layout, bptt=int(opts.get("bptt", 35)),
                     eval_batch_size=int(opts.get("eval_batch_size", 10)))
 

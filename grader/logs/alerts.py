@@ -6,6 +6,7 @@ import math
 import re
 from typing import Iterator
 
+from grader.i18n import _
 from grader.logs.collector import Collector
 from grader.logs.records import LogSummary
 
@@ -20,9 +21,9 @@ def _fmt(x: float) -> str:
 
 
 def nan_message(name: str, value: float, at: float, lineno: int, x: str = "epoch") -> str:
-    where = f" (line {lineno})" if lineno else ""
-    return (f"{name} is {value} at {x} {_fmt(at)}{where}: training diverged or the loss "
-            "overflowed")
+    where = _(" (line {lineno})").format(lineno=lineno) if lineno else ""
+    return _("{name} is {value} at {x} {at}{where}: training diverged or the loss "
+             "overflowed").format(name=name, value=value, x=x, at=_fmt(at), where=where)
 
 
 def batch_nan(c: Collector) -> list[str]:
@@ -50,8 +51,8 @@ def review(s: LogSummary, c: Collector) -> list[str]:
 
 def _unfinished(s: LogSummary) -> str | None:
     if s.epochs_planned and s.epochs_seen < s.epochs_planned:
-        return (f"the run is unfinished: the log shows {s.epochs_seen} of "
-                f"{s.epochs_planned} planned epochs")
+        return _("the run is unfinished: the log shows {seen} of {planned} planned "
+                 "epochs").format(seen=s.epochs_seen, planned=s.epochs_planned)
     return None
 
 
@@ -62,9 +63,9 @@ def _selected_on_test(s: LogSummary, c: Collector) -> str | None:
         says_test = _MENTIONS_TEST.search(text) and not _MENTIONS_VAL.search(text)
         silent = not _MENTIONS_TEST.search(text) and not _MENTIONS_VAL.search(text)
         if says_test or (silent and tracks_test and not has_val):
-            return (f"the model was selected on the test set (line {lineno}: "
-                    f"\"{text[:60]}\"): a best-on-test number is optimistic; a validation "
-                    "split should pick the epoch")
+            return _("the model was selected on the test set (line {lineno}: \"{text}\"): a "
+                     "best-on-test number is optimistic; a validation split should pick the "
+                     "epoch").format(lineno=lineno, text=text[:60])
     return None
 
 
@@ -76,9 +77,10 @@ def _gap(s: LogSummary) -> str | None:
             continue
         t = train.value_at(held_out.best_epoch)
         if t is not None and t - held_out.best > GAP_POINTS:
-            return (f"train accuracy {t:.1f}% vs {name} {held_out.best:.1f}% at epoch "
-                    f"{_fmt(held_out.best_epoch)} (the best {name}): a "
-                    f"{t - held_out.best:.1f}-point gap, the model overfits")
+            return _("train accuracy {train}% vs {name} {held_out}% at epoch {epoch} (the best "
+                     "{name}): a {gap}-point gap, the model overfits").format(
+                train=f"{t:.1f}", name=name, held_out=f"{held_out.best:.1f}",
+                epoch=_fmt(held_out.best_epoch), gap=f"{t - held_out.best:.1f}")
     return None
 
 
@@ -87,8 +89,10 @@ def _divergence(s: LogSummary) -> Iterator[str]:
         if not name.endswith("_loss") or len(m.series) < 3:
             continue
         if m.best > 0 and m.last > DIVERGE_FACTOR * m.best and m.last_epoch > m.best_epoch:
-            yield (f"{name} diverged: it rose from {m.best:.4g} at epoch {_fmt(m.best_epoch)} "
-                   f"to {m.last:.4g} at epoch {_fmt(m.last_epoch)}")
+            yield _("{name} diverged: it rose from {best} at epoch {best_epoch} to {last} at "
+                    "epoch {last_epoch}").format(
+                name=name, best=f"{m.best:.4g}", best_epoch=_fmt(m.best_epoch),
+                last=f"{m.last:.4g}", last_epoch=_fmt(m.last_epoch))
 
 
 def _restarts(c: Collector) -> str | None:
@@ -96,19 +100,24 @@ def _restarts(c: Collector) -> str | None:
         return None                     # repeated identical lines are just pasted twice
     epochs = sorted({e for e, *_ in c.conflicts})
     first = c.conflicts[0]
-    back = (f"; epochs go back from {_fmt(c.went_back[0][0])} to {_fmt(c.went_back[0][1])} at "
-            f"line {c.went_back[0][2]}" if c.went_back else "")
+    back = (_("; epochs go back from {start} to {to} at line {lineno}").format(
+        start=_fmt(c.went_back[0][0]), to=_fmt(c.went_back[0][1]), lineno=c.went_back[0][2])
+        if c.went_back else "")
     shown = ", ".join(map(_fmt, epochs[:8])) + (" ..." if len(epochs) > 8 else "")
     plural = len(epochs) > 1
-    said = (f"epoch{'s' if plural else ''} {shown} appear{'' if plural else 's'} more than once "
-            f"with different values (e.g. {first[1]} at lines {first[2]} and {first[3]}){back}")
+    said = (_("epochs {shown} appear more than once with different values (e.g. {metric} at "
+              "lines {first} and {second}){back}") if plural else
+            _("epoch {shown} appears more than once with different values (e.g. {metric} at "
+              "lines {first} and {second}){back}")).format(
+        shown=shown, metric=first[1], first=first[2], second=first[3], back=back)
     if c.went_back:
-        return f"{said}: the run was restarted or two runs were joined; the later run's values are kept"
-    return f"{said}: a second evaluation, or lines of two runs mixed; the later values are kept"
+        return said + _(": the run was restarted or two runs were joined; the later run's values "
+                        "are kept")
+    return said + _(": a second evaluation, or lines of two runs mixed; the later values are kept")
 
 
 def _stages(c: Collector) -> str | None:
     if c.stages < 2:
         return None
-    return (f"the log holds {c.stages} training stages (separate fit() calls, each counting "
-            "its epochs from the start): they are joined into one series")
+    return _("the log holds {stages} training stages (separate fit() calls, each counting its "
+             "epochs from the start): they are joined into one series").format(stages=c.stages)

@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 from grader.errors import LogError
+from grader.i18n import _
 from grader.logs.parse import read_log
 from grader.logs.records import CLAIM_METRICS, LogSummary, LogVerdict, MetricSeries
 from grader.results import CheckStatus, Curve
@@ -24,7 +25,8 @@ def log_verdict(path: Path, claimed: float, metric: str) -> LogVerdict:
     try:
         summary = read_log(path)
     except LogError as e:
-        return LogVerdict(CheckStatus.WARN, f"the training log cannot be read: {e}", None, None,
+        return LogVerdict(CheckStatus.WARN, _("the training log cannot be read: {error}").format(
+            error=e), None, None,
                           [], [str(e)])
     names = [n for n in CLAIM_METRICS[metric] if n in summary.metrics]
     claimed = _claim_in_log_units(claimed, metric, [summary.metrics[n] for n in names])
@@ -56,15 +58,18 @@ _Judgement = tuple[CheckStatus, str, "tuple[str, float | None] | None"]
 
 
 def _judge(s: LogSummary, names: list[str], claimed: float, metric: str) -> _Judgement:
-    c = f"claimed {claimed:g}"
+    c = f"{claimed:g}"
     if not names:
-        return (CheckStatus.WARN, f"{c}: the log has no {' / '.join(CLAIM_METRICS[metric])} "
-                "to compare with", None)
+        return (CheckStatus.WARN, _("claimed {claimed}: the log has no {names} to compare "
+                                    "with").format(claimed=c,
+                                                   names=" / ".join(CLAIM_METRICS[metric])), None)
     for name in names:                          # the last epoch: what the run ended with
         m = s.metrics[name]
         if _matches(m.last, claimed, metric):
-            return (CheckStatus.PASS, f"{c} matches {name} at epoch {_fmt(m.last_epoch)} (the "
-                    f"last; best is {_fmt(m.best)} at epoch {_fmt(m.best_epoch)})",
+            return (CheckStatus.PASS, _("claimed {claimed} matches {name} at epoch {epoch} (the "
+                                        "last; best is {best} at epoch {best_epoch})").format(
+                claimed=c, name=name, epoch=_fmt(m.last_epoch), best=_fmt(m.best),
+                best_epoch=_fmt(m.best_epoch)),
                     (name, m.last_epoch))
     return (_selected_match(s, names, claimed, metric) or _evaluation_match(s, names, claimed, metric)
             or _best_match(s, names, claimed, metric) or _any_match(s, names, claimed, metric)
@@ -81,12 +86,16 @@ def _selected_match(s: LogSummary, names: list[str], claimed: float, metric: str
                 continue
             value = m.value_at(pick.best_epoch)
             if value is not None and _matches(value, claimed, metric):
-                return (CheckStatus.PASS, f"claimed {claimed:g} matches {name} at epoch "
-                        f"{_fmt(pick.best_epoch)}, the epoch the best {pick.name} picks",
+                return (CheckStatus.PASS, _("claimed {claimed} matches {name} at epoch {epoch}, "
+                                            "the epoch the best {pick} picks").format(
+                    claimed=f"{claimed:g}", name=name, epoch=_fmt(pick.best_epoch),
+                    pick=pick.name),
                         (name, pick.best_epoch))
         elif _matches(m.best, claimed, metric):
-            return (CheckStatus.PASS, f"claimed {claimed:g} matches the best {name}, at epoch "
-                    f"{_fmt(m.best_epoch)} (last is {_fmt(m.last)} at epoch {_fmt(m.last_epoch)})",
+            return (CheckStatus.PASS, _("claimed {claimed} matches the best {name}, at epoch "
+                                        "{epoch} (last is {last} at epoch {last_epoch})").format(
+                claimed=f"{claimed:g}", name=name, epoch=_fmt(m.best_epoch), last=_fmt(m.last),
+                last_epoch=_fmt(m.last_epoch)),
                     (name, m.best_epoch))
     return None
 
@@ -99,8 +108,9 @@ def _val_pick(s: LogSummary, metric: str) -> MetricSeries | None:
 def _evaluation_match(s: LogSummary, names: list[str], claimed: float, metric: str) -> _Judgement | None:
     for name, value in s.evaluations:
         if name in names and _matches(value, claimed, metric):
-            return (CheckStatus.PASS, f"claimed {claimed:g} matches a separate {name} evaluation "
-                    f"in the log ({_fmt(value)})", (name, None))
+            return (CheckStatus.PASS, _("claimed {claimed} matches a separate {name} evaluation "
+                                        "in the log ({value})").format(
+                claimed=f"{claimed:g}", name=name, value=_fmt(value)), (name, None))
     return None
 
 
@@ -108,9 +118,11 @@ def _best_match(s: LogSummary, names: list[str], claimed: float, metric: str) ->
     for name in names:
         m = s.metrics[name]
         if name.startswith("test_") and _matches(m.best, claimed, metric):
-            return (CheckStatus.WARN, f"claimed {claimed:g} matches {name} at epoch "
-                    f"{_fmt(m.best_epoch)} (the best; last is {_fmt(m.last)} at epoch "
-                    f"{_fmt(m.last_epoch)}): a best-on-test pick, which overstates the result",
+            return (CheckStatus.WARN, _("claimed {claimed} matches {name} at epoch {epoch} (the "
+                                        "best; last is {last} at epoch {last_epoch}): a "
+                                        "best-on-test pick, which overstates the result").format(
+                claimed=f"{claimed:g}", name=name, epoch=_fmt(m.best_epoch), last=_fmt(m.last),
+                last_epoch=_fmt(m.last_epoch)),
                     (name, m.best_epoch))
     return None
 
@@ -120,10 +132,13 @@ def _any_match(s: LogSummary, names: list[str], claimed: float, metric: str) -> 
         m = s.metrics[name]
         for epoch, value in m.series:
             if _matches(value, claimed, metric):
-                return (CheckStatus.WARN, f"claimed {claimed:g} matches {name} only at epoch "
-                        f"{_fmt(epoch)}, neither the best ({_fmt(m.best)} at epoch "
-                        f"{_fmt(m.best_epoch)}) nor the last ({_fmt(m.last)} at epoch "
-                        f"{_fmt(m.last_epoch)})", (name, epoch))
+                return (CheckStatus.WARN, _("claimed {claimed} matches {name} only at epoch "
+                                            "{epoch}, neither the best ({best} at epoch "
+                                            "{best_epoch}) nor the last ({last} at epoch "
+                                            "{last_epoch})").format(
+                    claimed=f"{claimed:g}", name=name, epoch=_fmt(epoch), best=_fmt(m.best),
+                    best_epoch=_fmt(m.best_epoch), last=_fmt(m.last),
+                    last_epoch=_fmt(m.last_epoch)), (name, epoch))
     return None
 
 
@@ -136,7 +151,8 @@ def _absent(s: LogSummary, names: list[str], claimed: float, metric: str) -> _Ju
         contradicted = all(claimed < b * 0.95 for b in best.values())
     name = names[0]
     m = s.metrics[name]
-    text = (f"claimed {claimed:g} appears nowhere in the log: the best {name} is "
-            f"{_fmt(m.best)} at epoch {_fmt(m.best_epoch)}, the last {_fmt(m.last)} at epoch "
-            f"{_fmt(m.last_epoch)}")
+    text = _("claimed {claimed} appears nowhere in the log: the best {name} is {best} at epoch "
+             "{best_epoch}, the last {last} at epoch {last_epoch}").format(
+        claimed=f"{claimed:g}", name=name, best=_fmt(m.best), best_epoch=_fmt(m.best_epoch),
+        last=_fmt(m.last), last_epoch=_fmt(m.last_epoch))
     return (CheckStatus.FAIL if contradicted else CheckStatus.WARN, text, None)

@@ -10,6 +10,12 @@ import inspect
 import os
 import re
 
+def N_(message: str) -> str:
+    """Marks a hint for the catalogs; the parent translates it (grader.i18n is not importable
+    inside the sandbox)."""
+    return message
+
+
 TRAINING_WORDS = re.compile(r"\b(epoch|loss|iter|step|batch|train)", re.IGNORECASE)
 
 
@@ -75,9 +81,9 @@ def other_network() -> str:
 
 
 def normalize() -> str:
-    return ("no `normalize` given, and the checkpoint's own accuracy agrees with your claim: did "
-            "you train with normalisation? add `normalize = {mean = [...], std = [...]}` to the "
-            "claim")
+    return N_("no `normalize` given, and the checkpoint's own accuracy agrees with your claim: "
+              "did you train with normalisation? add `normalize = {mean = [...], std = [...]}` "
+              "to the claim")
 
 
 def import_timeout(code: str, seconds: float, running: str) -> str:
