@@ -204,9 +204,10 @@ def histogram_svg(scores: list[float], max_score: float) -> str:
 def render_class_page(results: list[Result], assignment: Assignment,
                       similar: Any = None) -> str:
     """`similar`: a `grader.similar.SimilarSection` (batch), shown as its own section."""
+    from grader.i18n import current
     from grader.report import environment
     return environment().get_template("class.html.j2").render(
-        summary=class_summary(results, assignment), similar=similar)
+        summary=class_summary(results, assignment), similar=similar, lang=current())
 
 
 def write_class_page(results: list[Result], assignment: Assignment, out: Path,
