@@ -1,0 +1,75 @@
+"""Details built from numbers (comparisons, parse errors, claim and log verdicts, the class page)
+come out in the students' language, with the same numbers, and unchanged in English."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from grader.answers import Form, compare, read
+from grader.assignment import Assignment, Claim, Question
+from grader.claims import judge
+from grader.classpage import render_class_page
+from grader.errors import AnswerParseError
+from grader.i18n import use_language
+from grader.logs import log_verdict
+from grader.results import ClaimResult, ClaimStatus, QuestionResult, QuestionStatus, Result
+
+LOGS = Path(__file__).parent / "logs"
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def test_comparison_detail_and_reading_note_follow_the_language() -> None:
+    with use_language("en"):
+        en = compare([[1.0, 2.0], [3.0, 4.0]], [[1.0, 2.0], [3.0, 5.0]], Form.MATRIX, None)
+        how = read("There are 1216 trainable parameters.", Form.INT).how
+    assert en.detail == "3 of 4 entries within tolerance"
+    assert how == "read 1216 from your sentence"
+    with use_language("zh"):
+        zh = compare([[1.0, 2.0], [3.0, 4.0]], [[1.0, 2.0], [3.0, 5.0]], Form.MATRIX, None)
+        how = read("There are 1216 trainable parameters.", Form.INT).how
+    assert zh.fraction == en.fraction and zh.detail == "4 个元素中有 3 个在容差之内"
+    assert "1216" in how and CJK.search(how)
+
+
+def test_parse_error_names_the_answer_in_chinese() -> None:
+    with use_language("zh"), pytest.raises(AnswerParseError) as e:
+        read("see my handwritten sheet", Form.NUMBER)
+    assert str(e.value).startswith('"see') and CJK.search(str(e.value))
+    assert "is not" not in str(e.value)
+
+
+def test_claim_reason_keeps_its_numbers_in_chinese() -> None:
+    claim = Claim("5", "classification", "accuracy", "cifar10", points=10.0, tolerance=0.5)
+    with use_language("en"):
+        en = judge(claim, 92.2, 90.0)
+    with use_language("zh"):
+        zh = judge(claim, 92.2, 90.0)
+    assert en[:2] == zh[:2] and en[2] == "claimed 92.2%, off by -2.20% (tolerance ±0.50%)"
+    assert zh[2] == "声明值 92.2%，相差 -2.20%（容差 ±0.50%）"
+
+
+def test_step_logs_still_say_step_in_chinese() -> None:
+    path = LOGS / "wild" / "t2t_estimator_eval_issue.log"
+    with use_language("zh"):
+        v = log_verdict(path, 73.4, "accuracy")
+    assert v.status is not None and "step 32000" in v.text and "epoch" not in v.text
+    assert CJK.search(v.text)
+
+
+def test_class_page_in_chinese(tmp_path: Path) -> None:
+    asg = Assignment("hw", "Homework", "answers", (Question("1", "value", 1.0),),
+                     (Claim("5", "classification", "accuracy", "digits", points=10.0),),
+                     tmp_path / "assignment.toml")
+    result = Result("ann", "hw", [QuestionResult("1", "value", QuestionStatus.CORRECT, 1.0, 1.0,
+                                                 0.5, "0.5")],
+                    [ClaimResult("5", ClaimStatus.VERIFIED, 91.0, 90.5, 1.0, 10.0, 10.0)])
+    with use_language("zh"):
+        page = render_class_page([result], asg)
+    assert '<html lang="zh">' in page and 'data-key="score"' in page     # keys stay English
+    for english in ("Click a column header", "<h2>Students</h2>", "<th>question</th>",
+                    "students ·", ">verified<"):
+        assert english not in page, english
+    for chinese in ("点击列标题排序", "<h2>学生</h2>", "已验证"):
+        assert chinese in page, chinese
