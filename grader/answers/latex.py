@@ -54,6 +54,6 @@ def read_matrix_env(text: str, form: Form, dims: int | None) -> Reading | None:
 def _dims(group: str) -> tuple[int, ...]:
     parts = [p.strip() for p in TIMES.split(group)]
     if not all(p.isdigit() and int(p) > 0 for p in parts):
-        raise AnswerParseError(_("\\mathbb{{R}}^{{{group}}} is not a shape of whole numbers").format(
-            group=group))
+        message = _("\\mathbb{{R}}^{{{group}}} is not a shape of whole numbers")
+        raise AnswerParseError(message.format(group=group))
     return tuple(int(p) for p in parts)

@@ -39,8 +39,8 @@ def read_matrix_expression(raw: Any) -> str:
     tokens = _matrix_tokens(text, raw)
     for (kind, value), after in zip(tokens, tokens[1:] + [("end", "")]):
         if value in MATRIX_FUNCTIONS and after != ("op", "("):
-            raise AnswerParseError(_("{answer}: {name} needs parentheses, as in {name}(...)").format(
-                answer=show(raw), name=value))
+            message = _("{answer}: {name} needs parentheses, as in {name}(...)")
+            raise AnswerParseError(message.format(answer=show(raw), name=value))
     normalized = _join_matrix_tokens(_implicit_products(_transposes(tokens)))
     try:
         tree = ast.parse(normalized, mode="eval")
@@ -57,8 +57,9 @@ def _matrix_tokens(text: str, raw: Any) -> list[tuple[str, str]]:
     while i < len(text.rstrip()):
         match = MATRIX_TOKEN.match(text, i)
         if not match:
-            raise AnswerParseError(_("{answer} has {char}, which a matrix expression may not").format(
-                answer=show(raw), char=repr(text[i:].strip()[:1])))
+            message = _("{answer} has {char}, which a matrix expression may not")
+            raise AnswerParseError(message.format(answer=show(raw),
+                                                  char=repr(text[i:].strip()[:1])))
         kind = match.lastgroup or "op"
         value = match.group(kind)
         if kind == "name":

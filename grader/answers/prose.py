@@ -61,8 +61,8 @@ def read_sentence(text: str, form: Form, dims: int | None) -> Reading | None:
         found = _shapes(text, dims)
         if not found:
             return None
-        return Reading([c.value for c in found], _("read {count} shapes from your sentences").format(
-            count=len(found)))
+        how = _("read {count} shapes from your sentences").format(count=len(found))
+        return Reading([c.value for c in found], how)
     return None
 
 

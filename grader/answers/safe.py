@@ -93,8 +93,8 @@ def _within_thread(seconds: float, work: Callable[[], T]) -> T:
 def sympy_parse(text: str, raw: Any) -> sympy.Expr:
     """Parse plain math text with sympy, safely; AnswerParseError names `raw` and why."""
     if bad := _FORBIDDEN.search(text):
-        raise AnswerParseError(_("{answer} is not a valid expression ({part} is not allowed)").format(
-            answer=show(raw), part=repr(bad.group().strip())))
+        message = _("{answer} is not a valid expression ({part} is not allowed)")
+        raise AnswerParseError(message.format(answer=show(raw), part=repr(bad.group().strip())))
     try:
         return within(PARSE_SECONDS, lambda: _sympy_unlimited(text, raw))
     except TooSlow:
@@ -127,8 +127,9 @@ def _check_tree(tree: ast.AST, raw: Any) -> None:
     """Only arithmetic on whitelisted names; no exponent that builds a gigantic number."""
     for node in ast.walk(tree):
         if not isinstance(node, _ALLOWED_NODES):
-            raise AnswerParseError(_("{answer} uses {syntax} syntax, which an answer may not").format(
-                answer=show(raw), syntax=type(node).__name__.lower()))
+            message = _("{answer} uses {syntax} syntax, which an answer may not")
+            raise AnswerParseError(message.format(answer=show(raw),
+                                                  syntax=type(node).__name__.lower()))
         if isinstance(node, ast.Call):
             _check_call(node, raw)
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):

@@ -30,5 +30,5 @@ def read_suffixed(text: str, form: Form, dims: int | None) -> Reading | None:
     if form is Form.INT and isinstance(value, float):
         return None
     written = f"{match['digits']}{match['suffix']}"
-    return Reading(value, _("read {written} as {value}").format(written=written, value=f"{value:,}"),
-                   approximate=True)
+    how = _("read {written} as {value}").format(written=written, value=f"{value:,}")
+    return Reading(value, how, approximate=True)

@@ -149,7 +149,8 @@ def read_shapes(raw: Any) -> list[tuple[int, ...] | int]:
     if isinstance(raw, (list, tuple)):
         items = list(raw)
     else:
-        text = ascii_math(bounded_text(raw, N_("a list of shapes"))) if isinstance(raw, str) else raw
+        text = (ascii_math(bounded_text(raw, N_("a list of shapes"))) if isinstance(raw, str)
+                else raw)
         if isinstance(text, str):
             text = re.sub(r"\s*(?:→|->|⟶|=>)\s*", ";", text)     # a chain: 32×32×3 → 16×16×3
         if isinstance(text, str) and re.fullmatch(r"\[\s*[\[(].*[\])]\s*\]", text, re.S):
@@ -166,8 +167,8 @@ def read_shapes(raw: Any) -> list[tuple[int, ...] | int]:
             if not isinstance(raw, str):
                 raise               # the student's own array item, quoted as written
             # the item is text made ASCII (× became *): name it by position, never rewritten
-            raise AnswerParseError(_("{answer}: item {number} of the list is not a shape or a "
-                                     "whole number").format(answer=show(raw), number=number)) from None
+            message = _("{answer}: item {number} of the list is not a shape or a whole number")
+            raise AnswerParseError(message.format(answer=show(raw), number=number)) from None
     return shapes
 
 
