@@ -421,7 +421,7 @@ class ClaimVerifier:
 
 def _failure(outcome: Outcome, code: str | None) -> str:
     """The child's one line, with the student's last output and the hint for a timeout."""
-    return hints.timed_out(outcome.error, outcome.stdout, outcome.stderr, code)
+    return hints.timed_out(outcome.error, outcome.stdout, outcome.stderr, code, say=_)
 
 
 def _normalisation_missing(claim: Claim, spec: dict, outcome: Outcome, measured: float) -> bool:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import inspect
 import os
 import re
+from typing import Callable
+
 
 def N_(message: str) -> str:
     """Marks a hint for the catalogs; the parent translates it (grader.i18n is not importable
@@ -19,10 +21,15 @@ def N_(message: str) -> str:
 TRAINING_WORDS = re.compile(r"\b(epoch|loss|iter|step|batch|train)", re.IGNORECASE)
 
 
-def top_level(file: str) -> str:
-    """The student's file ran work at import (training, data loading, argument parsing)."""
-    return (f"{file} is imported, so its top level runs: move the model into its own file or "
-            'guard the training with `if __name__ == "__main__":`')
+def _same(message: str) -> str:
+    return message
+
+
+def top_level(file: str, say: Callable[[str], str] = _same) -> str:
+    """The student's file ran work at import (training, data loading, argument parsing).
+    `say`: the parent's translator (inside the sandbox the hint stays English)."""
+    return say(N_("{file} is imported, so its top level runs: move the model into its own file "
+                  'or guard the training with `if __name__ == "__main__":`')).format(file=file)
 
 
 def missing_module(module: str, importer: str) -> str:
@@ -91,7 +98,8 @@ def import_timeout(code: str, seconds: float, running: str) -> str:
     return f"importing {code} took over {seconds:g} s; " + top_level(running)
 
 
-def output_tail(stdout: str, stderr: str, lines: int = 3, width: int = 160) -> str:
+def output_tail(stdout: str, stderr: str, lines: int = 3, width: int = 160,
+                say: Callable[[str], str] = _same) -> str:
     """The last non-empty lines of the student's own output, as one quoted phrase."""
     def last(text: str) -> list[str]:
         out = [l.strip() for l in text.replace("\r", "\n").splitlines() if l.strip()]
@@ -101,7 +109,8 @@ def output_tail(stdout: str, stderr: str, lines: int = 3, width: int = 160) -> s
     tail = last(stderr[:cut] if cut >= 0 else stderr) or last(stdout)
     if not tail:
         return ""
-    return "last output: " + no_grader_paths(" | ".join(l[:width] for l in tail))
+    return say(N_("last output: {output}")).format(
+        output=no_grader_paths(" | ".join(l[:width] for l in tail)))
 
 
 def no_grader_paths(text: str) -> str:
@@ -112,14 +121,17 @@ def no_grader_paths(text: str) -> str:
     return re.sub(path + f"(?:{inside})" + path + r"\.py", "the grader", text)
 
 
-def timed_out(error: str, stdout: str, stderr: str, code: str | None) -> str:
-    """A timeout or crash, with the student's last output and, if it looks like training, why."""
+def timed_out(error: str, stdout: str, stderr: str, code: str | None,
+              say: Callable[[str], str] = _same) -> str:
+    """A timeout or crash, with the student's last output and, if it looks like training, why
+    (`say`: the parent's translator for the words it adds; the child's error stays as sent)."""
     parts = [no_grader_paths(error)]
-    tail = output_tail(stdout, stderr)
+    tail = output_tail(stdout, stderr, say=say)
     if tail:
         parts.append(tail)
     if code and error.startswith("timed out") and TRAINING_WORDS.search(stdout + stderr):
-        parts.append("it looks like training ran: " + top_level(code))
+        parts.append(say(N_("it looks like training ran: {why}")).format(
+            why=top_level(code, say)))
     return "; ".join(parts)
 
 
