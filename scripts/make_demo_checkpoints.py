@@ -53,7 +53,8 @@ def train(name: str, epochs: int, lr: float, wrap: bool) -> float:
     xt, yt, xv, yv = x[:cut], y[:cut], x[cut:], y[cut:]
     model = _model(folder)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
-    lines, best = [f"Training DigitsMLP(hidden=64) for {epochs} epochs, Adam lr={lr}, batch 64"], 0.0
+    lines, best = [f"Training DigitsMLP(hidden=64) for {epochs} epochs, Adam lr={lr}, batch 64",
+                   f"Total params: {sum(p.numel() for p in model.parameters()):,}"], 0.0
     for epoch in range(1, epochs + 1):
         model.train()
         perm = torch.randperm(len(yt))
