@@ -91,6 +91,7 @@ class ClaimResult:
     curves_svg: str = ""                # inline SVG of the curves (matplotlib), for HTML reports
     params: int | None = None           # the re-run model's parameter count
     log_params: int | None = None       # the count the training log prints, if it does
+    refused_by: str = ""                # "control" | "causal": the check that refuted a measure
 
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "status": str(self.status), "claimed": self.claimed,

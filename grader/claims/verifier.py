@@ -58,6 +58,7 @@ class Measured:
     params: int | None = None
     control: controls.ControlResult | None = None
     refusal: str = ""               # why a measured value still cannot stand (leak, control)
+    refused_by: str = ""            # "control" | "causal": which check refused it
 
 
 def resolve_device(device: str) -> str:
@@ -184,7 +185,7 @@ class ClaimVerifier:
         if m.refusal:
             status, score, why = ClaimStatus.REFUTED, 0.0, m.refusal
         result = self._result(claim, status, value, m.value, f"{m.detail}; {why}", score)
-        result.params = m.params
+        result.params, result.refused_by = m.params, m.refused_by
         return result, checks
 
     def _result(self, claim: Claim, status: ClaimStatus, value: float | None,
@@ -225,10 +226,12 @@ class ClaimVerifier:
         if m.control is not None:
             checks.append(integrity.control_row(claim, m.control))
             if not m.control.ok:
+                m.refused_by = "control"
                 m.refusal = _("failed the memorisation control: {detail}").format(
                     detail=m.control.detail)
         causal = outcome.meta.get("causal") or {}
         if causal.get("checked") and not causal.get("ok"):
+            m.refused_by = "causal"
             m.refusal = _("the model sees future tokens (causal-leak check failed), so its "
                           "perplexity is not a valid result")
         return m

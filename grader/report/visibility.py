@@ -158,16 +158,20 @@ def claim_reason(c: ClaimResult, vis: Visibility) -> str:
 
 def refuted_reason(c: ClaimResult) -> str:
     """Why the re-run does not support the claim, in words that state no measured number."""
-    if c.detail.startswith("refuted: "):
+    lead = _("refuted: ")
+    if c.detail.startswith(lead):
         return c.detail                 # already cut (a redacted result)
-    if "causal-leak" in c.detail:
-        return ("refuted: the model sees future tokens (causal-leak check failed), so its "
-                "perplexity is not a valid result")
-    if "control" in c.detail:
-        return ("refuted: a memorisation control failed (the result does not survive "
-                "slightly changed inputs)")
+    if c.refused_by == "causal":
+        return lead + _("the model sees future tokens (causal-leak check failed), so its "
+                        "perplexity is not a valid result")
+    if c.refused_by == "control":
+        return lead + _("a memorisation control failed (the result does not survive slightly "
+                        "changed inputs)")
     if c.claimed is None or c.measured is None:
-        return "refuted: no value claimed, and the re-run falls short of the assignment's target"
+        return lead + _("no value claimed, and the re-run falls short of the assignment's "
+                        "target")
     worse = c.measured > c.claimed if c.metric == "perplexity" else c.measured < c.claimed
-    return (f"refuted: the re-run measures {'worse' if worse else 'better'} than the claimed "
-            "value, by more than the tolerance")
+    return lead + (_("the re-run measures worse than the claimed value, by more than the "
+                     "tolerance") if worse else
+                   _("the re-run measures better than the claimed value, by more than the "
+                     "tolerance"))
