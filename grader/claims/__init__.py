@@ -2,6 +2,7 @@
 
 One module per topic:
 - `verifier`  `ClaimVerifier`: data, sandbox, warm pool, and the verdict of one claim;
+- `inputs`    the session's evaluation data: splits, input files, controls' copies, zeros;
 - `runs`      the request and the conversation with a sandboxed child (tokens batch by batch);
 - `controls`  memorisation controls (pixel noise, shuffled lines) and how they are judged;
 - `judging`   status and score from the numbers; accuracy and perplexity;

@@ -28,16 +28,14 @@ from grader.assignment import Claim
 from grader.claims import controls, integrity, runs
 from grader.claims.judging import accuracy, judge, perplexity
 from grader.claims.spec import Verdict, claimed, kwargs, named, normalize
-from grader.datasets import (DatasetCache, DatasetInvalid, DatasetMissing, ImageSplit,
-                             TextSplit, read_vocab)
+from grader.claims.inputs import Inputs
+from grader.datasets import DatasetCache, ImageSplit, TextSplit
 from grader.errors import GradeError
 from grader.i18n import _
 from grader.results import CheckStatus, ClaimResult, ClaimStatus, IntegrityCheck
 from grader.sandbox import Child, Limits, Outcome, Sandbox, StartCaps, WarmPool, copy_submission
-from grader.smoke import zeros_split
 from grader.studentcode import hints
 
-MAX_VOCAB_BYTES = 50 << 20
 DEFAULT_WARM = 2
 
 
@@ -82,15 +80,13 @@ class ClaimVerifier:
         self.device = resolve_device(device)
         self.warm = _warm_size(warm)
         self.smoke = smoke
-        self._zeros: dict[tuple, ImageSplit | TextSplit | None] = {}
         self.cache = DatasetCache(self.data_root)
         hidden = (str(self.data_root),) if self.data_root is not None else ()
         self.sandbox = Sandbox(hidden=hidden)
         self.caps = StartCaps()
-        self.seed = controls.session_seed()
         self._tmp = Path(tempfile.mkdtemp(prefix="grade-claims-"))
-        self._inputs: dict[tuple, Path] = {}
         self._lock = threading.Lock()       # `grade batch --jobs N` may share one verifier
+        self.inputs = Inputs(self.cache, self._tmp, controls.session_seed(), self._lock)
         self._pool: WarmPool | None = None
         self._early: Child | None = None    # `prestart`: one sandbox started ahead, no pool
         self._stats = WarmStats()
@@ -203,7 +199,7 @@ class ClaimVerifier:
                           "`code` or `checkpoint`; the training log is the only evidence"))
         lm = claim.task == "language-model"
         try:
-            split = self._text(claim, spec, folder) if lm else self._images(claim)
+            split = self.inputs.text(claim, spec, folder) if lm else self.inputs.images(claim)
         except Verdict as v:
             if self.smoke and v.status is ClaimStatus.UNVERIFIABLE:
                 self._smoke_test(claim, spec, folder, code, ckpt, v)
@@ -255,12 +251,7 @@ class ClaimVerifier:
         """Without the dataset: load the model and checkpoint and run them on zeros of the
         dataset's known shape (a few tokens for a language model). A failure is the claim's
         `error`; success adds what came out to the `unverifiable` detail."""
-        key = (claim.task, claim.dataset, claim.options.get("eval_batch_size"),
-               claim.options.get("bptt"))
-        with self._lock:
-            if key not in self._zeros:
-                self._zeros[key] = zeros_split(claim)
-            split = self._zeros[key]
+        split = self.inputs.zeros(claim)
         if split is None:
             return
         outcome = self._run(claim, spec, folder, split, code, ckpt, [], controls_on=False)
@@ -304,77 +295,6 @@ class ClaimVerifier:
                 claim, ppl, perplexity(run.values["shuffled"]))
         return m
 
-    # ------------------------------------------------------------ data
-
-    def _images(self, claim: Claim) -> ImageSplit:
-        with self._lock:
-            try:
-                return self.cache.images(claim.dataset, claim.split)
-            except DatasetMissing as e:
-                raise Verdict(ClaimStatus.UNVERIFIABLE,
-                              _("dataset absent: {error}").format(error=e)) from None
-            except (DatasetInvalid, OSError, ValueError, KeyError) as e:
-                raise Verdict(ClaimStatus.UNVERIFIABLE,
-                              _("dataset unreadable: {error}").format(error=e)) from None
-
-    def _text(self, claim: Claim, spec: dict, folder: Path) -> TextSplit:
-        vocab = None
-        vocab_name = spec.get("vocab") or claim.options.get("vocab")
-        if vocab_name:
-            path = named({"vocab": vocab_name}, "vocab", folder)
-            if path is None or (folder / path).stat().st_size > MAX_VOCAB_BYTES:
-                raise Verdict(ClaimStatus.ERROR, _("vocab file {name} is too large").format(
-                    name=vocab_name))
-            try:
-                vocab = read_vocab(folder / path)
-            except (DatasetInvalid, OSError, UnicodeDecodeError) as e:
-                raise Verdict(ClaimStatus.ERROR, _("vocab file {name}: {error}").format(
-                    name=vocab_name, error=e)) from None
-        tokenizer = str(claim.options.get("tokenizer", "word"))
-        with self._lock:
-            try:
-                return self.cache.text(claim.dataset, claim.split, tokenizer, vocab)
-            except DatasetMissing as e:
-                raise Verdict(ClaimStatus.UNVERIFIABLE,
-                              _("dataset absent: {error}").format(error=e)) from None
-            except (DatasetInvalid, OSError, UnicodeDecodeError) as e:
-                raise Verdict(ClaimStatus.UNVERIFIABLE,
-                              _("dataset unreadable: {error}").format(error=e)) from None
-
-    def _image_inputs(self, claim: Claim, split: ImageSplit, controls_on: bool
-                      ) -> dict[str, tuple[Path, torch.Tensor, float]]:
-        """The label-free test images and, unless the claim turns controls off, the noisy
-        copy; each written once per session and linked read-only into each sandbox."""
-        sets = {"test": split.images}
-        if controls_on and claim.options.get("controls", True):
-            sets["noise"] = self._cached(("noise", id(split)),
-                                         lambda: controls.noisy_images(split, self.seed))
-        return {name: (self._file((name, id(split)), images), images, split.scale)
-                for name, images in sets.items()}
-
-    def _text_streams(self, claim: Claim, split: TextSplit, controls_on: bool
-                      ) -> dict[str, torch.Tensor]:
-        streams = {"test": split.tokens}
-        end = controls.line_end(split)
-        if controls_on and claim.options.get("controls", True) and end is not None:
-            streams["shuffled"] = self._cached(
-                ("shuffled", id(split)), lambda: controls.shuffled_lines(split.tokens, end,
-                                                                          self.seed))
-        return streams
-
-    def _cached(self, key: tuple, make: Any) -> Any:
-        with self._lock:
-            if key not in self._inputs:
-                self._inputs[key] = make()
-            return self._inputs[key]
-
-    def _file(self, key: tuple, images: torch.Tensor) -> Path:
-        def write() -> Path:
-            path = self._tmp / f"inputs-{len(self._inputs)}.bin"
-            images.numpy().tofile(path)
-            return path
-        return self._cached(("file",) + key, write)
-
     # ------------------------------------------------------------ run
 
     def _request(self, claim: Claim, spec: dict, split: ImageSplit | TextSplit,
@@ -412,10 +332,10 @@ class ClaimVerifier:
                 request = dict(request, incoming="/incoming", scratch_mb=child.caps.scratch_mb)
             if isinstance(split, ImageSplit):
                 run = runs.classify(child, request,
-                                    self._image_inputs(claim, split, controls_on), limits)
+                                    self.inputs.image_sets(claim, split, controls_on), limits)
             else:
                 run = runs.language_model(child, request,
-                                          self._text_streams(claim, split, controls_on), limits)
+                                          self.inputs.text_streams(claim, split, controls_on), limits)
         finally:
             child.kill()
         self._count(run.outcome)
