@@ -22,6 +22,12 @@ from grader.results import QuestionStatus, Result
 
 
 @functools.lru_cache(maxsize=1)
+def _at_render(translate):
+    """A translating filter Jinja may not fold at compile time: `{{ "verified"|say }}` on a
+    literal would otherwise be frozen in the language the template was first compiled in."""
+    return jinja2.pass_eval_context(lambda _ctx, value: translate(value))
+
+
 def environment() -> jinja2.Environment:
     """The template environment: package templates, strict variables, HTML autoescaped.
 
@@ -41,7 +47,7 @@ def environment() -> jinja2.Environment:
         matrix=matrix_rows, matrix_text=matrix_text, mark=mark, md=md_escape,
         svg=inline_svg, status=shown_status, claim_status=shown_claim_status,
         feedback_line=feedback_line, metric=metric_value, tolerance=fmt_tolerance,
-        say=status_word, mistake=mistake,
+        say=_at_render(status_word), mistake=_at_render(mistake),
     )
     # the current language is looked up at each call, so one cached environment serves all
     from grader import i18n
