@@ -391,20 +391,6 @@ def _manual(q: Question) -> tuple[Worked | None, Form]:
     return None, Form.TEXT
 
 
-# The params each kind takes: one declaration per kind (a kind left out is not checked).
-PARAMS: dict[str, tuple[str, ...]] = {
-    "cnn.shapes": ("input", "layers", "ask"),
-    "cnn.flatten": ("input", "layers"),
-    "cnn.params": ("input", "layers", "layer"),
-    "model.summary": ("model", "input", "ask", "kwargs"),
-    "attention.sdpa": ("Q", "K", "V", "mask", "ask"),
-    "attention.multihead": ("seq_len", "d_model", "heads", "d_k", "d_v", "ask"),
-    "attention.grad": ("Q", "K", "V", "dO", "ask"),
-    "rnn.unroll": ("steps", "activation", "h0"),
-    "rnn.bptt": ("W_hh", "W_xh", "b", "xs", "h0", "t", "k", "ask"),
-    "value": (), "expression": (), "choice": (), "manual": (),
-}
-
 SOLVERS: dict[str, Callable[[Question], tuple[Worked | None, Form]]] = {
     "cnn.shapes": _cnn_shapes, "cnn.flatten": _cnn_flatten, "cnn.params": _cnn_params,
     "model.summary": _model_summary, "attention.sdpa": _sdpa,
@@ -416,25 +402,26 @@ SOLVERS: dict[str, Callable[[Question], tuple[Worked | None, Form]]] = {
     "mlp.backprop": _mlp_backprop, "loss.cross_entropy": _cross_entropy, "optim.step": _optim_step,
 }
 
-# The params each kind accepts (DESIGN.md's table), beside the registration above: assignment
-# validation reads this to turn an unknown param into an error naming the nearest valid one.
-PARAMS: dict[str, frozenset[str]] = {
-    "cnn.shapes": frozenset({"input", "layers", "ask"}),
-    "cnn.flatten": frozenset({"input", "layers"}),
-    "cnn.params": frozenset({"input", "layers", "layer"}),
-    "model.summary": frozenset({"model", "kwargs", "input", "ask"}),
-    "attention.sdpa": frozenset({"Q", "K", "V", "mask", "ask"}),
-    "attention.multihead": frozenset({"seq_len", "d_model", "heads", "d_k", "d_v", "ask"}),
-    "attention.grad": frozenset({"Q", "K", "V", "dO", "ask"}),
-    "rnn.unroll": frozenset({"steps", "activation", "h0"}),
-    "rnn.bptt": frozenset({"W_hh", "W_xh", "b", "xs", "h0", "t", "k", "ask"}),
-    "cnn.receptive_field": frozenset({"input", "layers", "ask", "jump", "axis"}),
-    "cnn.macs": frozenset({"input", "layers", "layer"}),
-    "rnn.params": frozenset({"cell", "input_size", "hidden_size", "layers", "bidirectional", "bias"}),
-    "transformer.params": frozenset({"d_model", "heads", "d_ff", "block", "bias", "norm"}),
-    "attention.positional": frozenset({"d_model", "pos", "i"}),
-    "mlp.backprop": frozenset({"weights", "biases", "x", "target", "activation", "loss", "ask"}),
-    "loss.cross_entropy": frozenset({"logits", "targets", "ask", "reduction"}),
-    "optim.step": frozenset({"optimizer", "params", "grads", "steps"}),
-    "value": frozenset(), "expression": frozenset(), "choice": frozenset(), "manual": frozenset(),
+# The params each kind accepts (DESIGN.md's table), beside the registration above, in the
+# order messages list them: assignment validation turns an unknown param into an error naming
+# the nearest valid one.
+PARAMS: dict[str, tuple[str, ...]] = {
+    "cnn.shapes": ("input", "layers", "ask"),
+    "cnn.flatten": ("input", "layers"),
+    "cnn.params": ("input", "layers", "layer"),
+    "model.summary": ("model", "input", "ask", "kwargs"),
+    "attention.sdpa": ("Q", "K", "V", "mask", "ask"),
+    "attention.multihead": ("seq_len", "d_model", "heads", "d_k", "d_v", "ask"),
+    "attention.grad": ("Q", "K", "V", "dO", "ask"),
+    "rnn.unroll": ("steps", "activation", "h0"),
+    "rnn.bptt": ("W_hh", "W_xh", "b", "xs", "h0", "t", "k", "ask"),
+    "cnn.receptive_field": ("input", "layers", "ask", "jump", "axis"),
+    "cnn.macs": ("input", "layers", "layer"),
+    "rnn.params": ("cell", "input_size", "hidden_size", "layers", "bidirectional", "bias"),
+    "transformer.params": ("d_model", "heads", "d_ff", "block", "bias", "norm"),
+    "attention.positional": ("d_model", "pos", "i"),
+    "mlp.backprop": ("weights", "biases", "x", "target", "activation", "loss", "ask"),
+    "loss.cross_entropy": ("logits", "targets", "ask", "reduction"),
+    "optim.step": ("optimizer", "params", "grads", "steps"),
+    "value": (), "expression": (), "choice": (), "manual": (),
 }
