@@ -99,10 +99,15 @@ def _own_verifier(assignment: Assignment, options: GradeOptions,
     if verifier is not None or not assignment.claims or (
             cached and all(c.id in cached for c in assignment.claims)):
         return None
-    from grader.claims import ClaimVerifier
-    own = ClaimVerifier(options.data_root, options.device, warm=0, smoke=options.smoke)
+    own = _new_verifier(options)
     own.prestart()
     return own
+
+
+def _new_verifier(options: GradeOptions) -> "ClaimVerifier":
+    """A verifier for one student: no next student whose start-up a warm pool could overlap."""
+    from grader.claims import ClaimVerifier
+    return ClaimVerifier(options.data_root, options.device, warm=0, smoke=options.smoke)
 
 
 # --- claims ------------------------------------------------------------------------------------
@@ -113,13 +118,8 @@ def grade_claims(assignment: Assignment, submission: Submission, options: GradeO
                  ) -> tuple[list[ClaimResult], list[IntegrityCheck]]:
     if not assignment.claims:
         return [], []
-    own = verifier is None
     from grader.claims import params
-    if own:
-        from grader.claims import ClaimVerifier
-        # one student: no next student whose sandbox start-up a warm pool could overlap
-        verifier = ClaimVerifier(options.data_root, options.device, warm=0,
-                                 smoke=options.smoke)
+    own: "ClaimVerifier | None" = None      # made only if a claim must really be re-run
     results: list[ClaimResult] = []
     integrity: list[IntegrityCheck] = []
     try:
@@ -132,6 +132,8 @@ def grade_claims(assignment: Assignment, submission: Submission, options: GradeO
             if cached and claim.id in cached:
                 result, checks = cached[claim.id]
             else:
+                if verifier is None:
+                    verifier = own = _new_verifier(options)
                 result, checks = verifier.verify(claim, spec, submission.folder)
             result = with_log_evidence(result, claim, spec, submission.folder, integrity,
                                        svg=options.svg)
@@ -141,8 +143,8 @@ def grade_claims(assignment: Assignment, submission: Submission, options: GradeO
                                                           submission.answers), checks)
             integrity.extend(checks)
     finally:
-        if own:
-            verifier.close()
+        if own is not None:
+            own.close()
     return results, integrity
 
 

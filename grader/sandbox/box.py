@@ -78,7 +78,7 @@ class Sandbox:
     def _bwrap_cmd(self, child: Child, seccomp_fd: int | None) -> list[str]:
         caps = child.caps
         # --as-pid-1: the child itself is pid 1, so no reaper process (bwrap's own, dumpable,
-        # unfiltered) shares the box: /proc/1/mem would otherwise let the student write into it.
+        # unfiltered) shares the box: a test could open its /proc/1/mem from inside.
         cmd = [self.bwrap, "--unshare-all", "--as-pid-1", "--cap-drop", "ALL", "--clearenv",
                "--new-session", "--die-with-parent", "--uid", "1000", "--gid", "1000",
                "--proc", "/proc",
@@ -92,10 +92,8 @@ class Sandbox:
             libs = _cuda_library_dirs()            # the driver's libcuda lives outside /usr here
             binds += [(lib, lib) for lib in libs]
             cmd += ["--setenv", "LD_LIBRARY_PATH", ":".join(libs)]
-        for host, inside in binds:
-            cmd += ["--ro-bind", host, inside]
         binds += self._code_binds()
-        for host, inside in self._code_binds():
+        for host, inside in binds:
             cmd += ["--ro-bind", host, inside]
         traces = [t for host, _ in binds for t in project_traces(host)
                   if host.endswith("site-packages")]
