@@ -64,10 +64,6 @@ class Cgroup:
             _write(memory / "memory.memsw.limit_in_bytes", memory_bytes, missing_ok=True)
             _write(pid_dir / "pids.max", pids)
 
-    def memory_limit(self) -> int:
-        name = "memory.max" if self.version == 2 else "memory.limit_in_bytes"
-        return int((self.dirs[0] / name).read_text().split()[0])
-
     def peak_bytes(self) -> int | None:
         """The most memory the box held at once (None where the kernel does not say)."""
         name = "memory.peak" if self.version == 2 else "memory.max_usage_in_bytes"
