@@ -1,8 +1,9 @@
 """Evaluation data in its distributed on-disk layouts, decoded once per grading session.
 
-Images come back as one `uint8` tensor N×C×H×W (`ImageSplit.images`) plus the `scale` that maps
+Images come back as one `uint8` numpy array N×C×H×W (`ImageSplit.images`) plus the `scale` that maps
 stored values to floats in [0, 1] (255, or 16 for scikit-learn's digits): the sandbox receives
-only those bytes, never the labels. Text comes back as one token-id tensor (`TextSplit.tokens`).
+only those bytes, never the labels. Text comes back as one int64 token-id array (`TextSplit.tokens`). numpy, not torch: the
+parent process never runs a model, and importing torch costs a self-check about a second.
 
     cifar10          cifar-10-batches-py/test_batch (train: data_batch_1..5)
     cifar100         cifar-100-python/test (train: train), fine labels
@@ -25,7 +26,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import torch
 
 DIGITS_TEST = 360
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".ppm", ".webp"}
@@ -44,8 +44,8 @@ class DatasetInvalid(ValueError):
 @dataclass(frozen=True)
 class ImageSplit:
     name: str
-    images: torch.Tensor            # (N, C, H, W) uint8
-    labels: torch.Tensor            # (N,) int64
+    images: np.ndarray              # (N, C, H, W) uint8
+    labels: np.ndarray              # (N,) int64
     scale: float                    # float pixel = stored / scale
     classes: int
 
@@ -53,7 +53,7 @@ class ImageSplit:
 @dataclass(frozen=True)
 class TextSplit:
     name: str
-    tokens: torch.Tensor            # (T,) int64
+    tokens: np.ndarray              # (T,) int64
     vocab: tuple[str, ...]
 
 
@@ -128,13 +128,14 @@ def _digits_table() -> np.ndarray:
 def _digits(split: str) -> ImageSplit:
     table = _digits_table()                                             # (N, 64 pixels + label)
     # The pixels are integers 0..16 stored as floats; keep them exact as uint8, scale 16.
-    images = torch.from_numpy(table[:, :64].astype(np.uint8).reshape(-1, 1, 8, 8))  # (N, 1, 8, 8)
-    labels = torch.from_numpy(table[:, 64].astype(np.int64))
+    images = table[:, :64].astype(np.uint8).reshape(-1, 1, 8, 8)  # (N, 1, 8, 8)
+    labels = table[:, 64].astype(np.int64)
     cut = len(labels) - DIGITS_TEST
     part = slice(cut, None) if split == "test" else slice(None, cut)
     if split not in ("test", "train"):
         raise DatasetInvalid(f"digits has splits train and test, not {split!r}")
-    return ImageSplit("digits", images[part].contiguous(), labels[part].contiguous(), 16.0, 10)
+    return ImageSplit("digits", np.ascontiguousarray(images[part]),
+                      np.ascontiguousarray(labels[part]), 16.0, 10)
 
 
 def _unpickle(path: Path) -> dict:
@@ -151,8 +152,7 @@ def _cifar(batches: list[Path], label_key: str, name: str, classes: int) -> Imag
             raise DatasetInvalid(f"{path}: no 'data' / {label_key!r} in the pickle")
         data.append(np.asarray(d["data"], dtype=np.uint8).reshape(-1, 3, 32, 32))
         labels.append(np.asarray(d[label_key], dtype=np.int64))
-    return ImageSplit(name, torch.from_numpy(np.concatenate(data)),
-                      torch.from_numpy(np.concatenate(labels)), 255.0, classes)
+    return ImageSplit(name, np.concatenate(data), np.concatenate(labels), 255.0, classes)
 
 
 def _cifar10(root: Path, split: str) -> ImageSplit:
@@ -190,8 +190,8 @@ def _mnist(root: Path, split: str) -> ImageSplit:
             looked.append(str(img))
             if img.is_file() and lab.is_file():
                 images = _read_idx(img)
-                return ImageSplit("mnist", torch.from_numpy(images.copy()).unsqueeze(1),
-                                  torch.from_numpy(_read_idx(lab).astype(np.int64)), 255.0, 10)
+                return ImageSplit("mnist", images[:, None].copy(),
+                                  _read_idx(lab).astype(np.int64), 255.0, 10)
     raise DatasetMissing(f"{looked[0]} not found (nor under mnist/ or the root)")
 
 
@@ -219,8 +219,7 @@ def _tiny_imagenet(root: Path, split: str) -> ImageSplit:
     rows.sort(key=lambda r: r[0])
     paths = [_need(val / "images" / r[0]) for r in rows]
     labels = np.array([index[r[1]] for r in rows], dtype=np.int64)
-    return ImageSplit("tiny-imagenet", torch.from_numpy(_pil_images(paths)),
-                      torch.from_numpy(labels), 255.0, len(wnids))
+    return ImageSplit("tiny-imagenet", _pil_images(paths), labels, 255.0, len(wnids))
 
 
 def _imagefolder(path: Path, split: str, name: str) -> ImageSplit:
@@ -236,8 +235,8 @@ def _imagefolder(path: Path, split: str, name: str) -> ImageSplit:
                 labels.append(i)
     if not paths:
         raise DatasetInvalid(f"{base}: no images in the class folders")
-    return ImageSplit(name, torch.from_numpy(_pil_images(paths)),
-                      torch.tensor(labels, dtype=torch.int64), 255.0, len(classes))
+    return ImageSplit(name, _pil_images(paths), np.array(labels, dtype=np.int64), 255.0,
+                      len(classes))
 
 
 # ---------------------------------------------------------------- text
@@ -295,5 +294,5 @@ def load_text(dataset: str, split: str, data_root: Path | None, tokenizer: str,
     if missing and unk is None:
         raise DatasetInvalid(f"{len(missing)} tokens of {target.name} are not in the vocabulary "
                              f"and it has no <unk>: {missing[:5]}")
-    tokens = torch.tensor([ids.get(w, unk) for w in seq], dtype=torch.int64)
+    tokens = np.array([ids.get(w, unk) for w in seq], dtype=np.int64)
     return TextSplit(dataset, tokens, tuple(vocab))

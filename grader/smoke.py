@@ -8,7 +8,7 @@ language model (token 0 exists in every vocabulary).
 """
 from __future__ import annotations
 
-import torch
+import numpy as np
 
 from grader.assignment import Claim
 from grader.datasets import ImageSplit, TextSplit
@@ -24,9 +24,9 @@ def zeros_split(claim: Claim) -> ImageSplit | TextSplit | None:
     """All-zero inputs shaped like the claim's dataset, or None when the shape is not known."""
     if claim.task == "language-model":
         bsz = int(claim.options.get("eval_batch_size", 10))
-        return TextSplit("zeros", torch.zeros(bsz * (STEPS + 1), dtype=torch.int64), ())
+        return TextSplit("zeros", np.zeros(bsz * (STEPS + 1), dtype=np.int64), ())
     shape = KNOWN_SHAPES.get(claim.dataset.strip())
     if shape is None:
         return None
-    return ImageSplit("zeros", torch.zeros((IMAGES, *shape), dtype=torch.uint8),
-                      torch.zeros(IMAGES, dtype=torch.int64), 255.0, 0)
+    return ImageSplit("zeros", np.zeros((IMAGES, *shape), dtype=np.uint8),
+                      np.zeros(IMAGES, dtype=np.int64), 255.0, 0)

@@ -19,7 +19,6 @@ import secrets
 from dataclasses import dataclass
 
 import numpy as np
-import torch
 
 from grader.assignment import Claim
 from grader.datasets import ImageSplit, TextSplit
@@ -42,12 +41,11 @@ def session_seed() -> int:
     return secrets.randbits(63)
 
 
-def noisy_images(split: ImageSplit, seed: int) -> torch.Tensor:
+def noisy_images(split: ImageSplit, seed: int) -> np.ndarray:
     """Each stored value moved by -1, 0 or +1 of its own scale, clipped to [0, scale]."""
-    g = torch.Generator().manual_seed(seed)
-    step = torch.randint(-1, 2, split.images.shape, generator=g, dtype=torch.int16)
+    step = np.random.default_rng(seed).integers(-1, 2, split.images.shape, dtype=np.int16)
     top = 255 if split.scale > 255 else int(split.scale)
-    return (split.images.to(torch.int16) + step).clamp_(0, top).to(torch.uint8)
+    return np.clip(split.images.astype(np.int16) + step, 0, top).astype(np.uint8)
 
 
 def line_end(split: TextSplit) -> int | None:
@@ -58,16 +56,16 @@ def line_end(split: TextSplit) -> int | None:
     return None
 
 
-def shuffled_lines(tokens: torch.Tensor, end: int, seed: int) -> torch.Tensor:
+def shuffled_lines(tokens: np.ndarray, end: int, seed: int) -> np.ndarray:
     """The same lines (each closed by `end`) in a random order; a trailing partial line stays
     last."""
-    ids = tokens.numpy()
+    ids = tokens
     cuts = np.flatnonzero(ids == end) + 1
     lines = np.split(ids, cuts)
     tail = lines.pop() if len(lines) and (len(lines[-1]) == 0 or lines[-1][-1] != end) else None
     order = np.random.default_rng(seed).permutation(len(lines))
     parts = [lines[i] for i in order] + ([tail] if tail is not None and len(tail) else [])
-    return torch.from_numpy(np.concatenate(parts) if parts else ids.copy())
+    return np.concatenate(parts) if parts else ids.copy()
 
 
 def judge_accuracy(claim: Claim, measured: float, noisy: float) -> ControlResult:

@@ -12,7 +12,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-import torch
+import numpy as np
 
 from grader.assignment import Claim
 from grader.claims import controls
@@ -75,7 +75,7 @@ class Inputs:
                               _("dataset unreadable: {error}").format(error=e)) from None
 
     def image_sets(self, claim: Claim, split: ImageSplit, controls_on: bool
-                      ) -> dict[str, tuple[Path, torch.Tensor, float]]:
+                      ) -> dict[str, tuple[Path, np.ndarray, float]]:
         """The label-free test images and, unless the claim turns controls off, the noisy
         copy; each written once per session and linked read-only into each sandbox."""
         sets = {"test": split.images}
@@ -86,7 +86,7 @@ class Inputs:
                 for name, images in sets.items()}
 
     def text_streams(self, claim: Claim, split: TextSplit, controls_on: bool
-                      ) -> dict[str, torch.Tensor]:
+                      ) -> dict[str, np.ndarray]:
         streams = {"test": split.tokens}
         end = controls.line_end(split)
         if controls_on and claim.options.get("controls", True) and end is not None:
@@ -101,9 +101,9 @@ class Inputs:
                 self._made[key] = make()
             return self._made[key]
 
-    def _file(self, key: tuple, images: torch.Tensor) -> Path:
+    def _file(self, key: tuple, images: np.ndarray) -> Path:
         def write() -> Path:
             path = self._tmp / f"inputs-{len(self._made)}.bin"
-            images.numpy().tofile(path)
+            images.tofile(path)
             return path
         return self._cached(("file",) + key, write)

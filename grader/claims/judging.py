@@ -4,7 +4,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import torch
 
 from grader.assignment import Claim
 from grader.claims.spec import Verdict
@@ -43,7 +42,7 @@ def judge(claim: Claim, claimed: float | None, measured: float
         why + _("; below the target {target}: partial credit").format(target=f"{target:g}{unit}")
 
 
-def accuracy(logits: np.ndarray | None, labels: torch.Tensor) -> float:
+def accuracy(logits: np.ndarray | None, labels: np.ndarray) -> float:
     """Percent of argmax predictions equal to the labels (which never left this process)."""
     n = len(labels)
     if logits is None or logits.ndim != 2 or logits.shape[0] != n:
@@ -52,8 +51,7 @@ def accuracy(logits: np.ndarray | None, labels: torch.Tensor) -> float:
                                            "({n}, classes)").format(got=got, n=n))
     if not np.isfinite(logits).all():
         raise Verdict(ClaimStatus.ERROR, _("the model's outputs contain NaN or infinity"))
-    pred = torch.from_numpy(logits.argmax(axis=1))
-    return 100.0 * (pred == labels).double().mean().item()
+    return 100.0 * float(np.mean(logits.argmax(axis=1) == labels))
 
 
 def perplexity(logp: np.ndarray) -> float:

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 
 from grader.sandbox import Child, Conversation, Limits, Outcome
 
@@ -25,7 +24,7 @@ class RunResult:
     values: dict[str, np.ndarray] = field(default_factory=dict)   # per input set / stream
 
 
-def classify(child: Child, request: dict, inputs: dict[str, tuple[Path, torch.Tensor, float]],
+def classify(child: Child, request: dict, inputs: dict[str, tuple[Path, np.ndarray, float]],
              limits: Limits) -> RunResult:
     """`inputs`: name -> (uint8 file, its tensor, scale). Logits come back per name."""
     specs = []
@@ -38,7 +37,7 @@ def classify(child: Child, request: dict, inputs: dict[str, tuple[Path, torch.Te
     return RunResult(outcome, {k: v for k, v in values.items() if v is not None})
 
 
-def language_model(child: Child, request: dict, streams: dict[str, torch.Tensor],
+def language_model(child: Child, request: dict, streams: dict[str, np.ndarray],
                    limits: Limits) -> RunResult:
     """Per stream, the log-probability of every next token, in the batchified order."""
     bsz, bptt = int(request["eval_batch_size"]), int(request["bptt"])
@@ -60,9 +59,9 @@ def batchify(tokens: np.ndarray, bsz: int) -> np.ndarray:
     return np.ascontiguousarray(tokens[: rows * bsz].reshape(bsz, rows).T)
 
 
-def _stream(talk: Conversation, name: str, tokens: torch.Tensor, bsz: int, bptt: int
+def _stream(talk: Conversation, name: str, tokens: np.ndarray, bsz: int, bptt: int
             ) -> np.ndarray | None:
-    data = batchify(tokens.numpy().astype(np.int64), bsz)
+    data = batchify(tokens.astype(np.int64), bsz)
     rows, out = data.shape[0], []
     for i in range(0, rows - 1, bptt):
         seq = min(bptt, rows - 1 - i)

@@ -22,8 +22,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import torch
-
 from grader.assignment import Claim
 from grader.claims import controls, integrity, runs
 from grader.claims.judging import accuracy, judge, perplexity
@@ -59,8 +57,17 @@ class Measured:
     refused_by: str = ""            # "control" | "causal": which check refused it
 
 
+# Device nodes a CUDA (or ROCm) torch needs; without any, torch.cuda cannot be available.
+GPU_NODES = ("/dev/nvidiactl", "/dev/nvidia0", "/dev/kfd")
+
+
 def resolve_device(device: str) -> str:
     if device == "auto":
+        # Asking torch costs the parent a torch import (about a second of a self-check); a
+        # machine with no GPU device node is answered without it.
+        if not any(os.path.exists(node) for node in GPU_NODES):
+            return "cpu"
+        import torch
         return "cuda" if torch.cuda.is_available() else "cpu"
     if device not in ("cpu", "cuda"):
         raise ValueError(f"device {device!r} is not auto, cpu or cuda")

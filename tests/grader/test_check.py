@@ -123,3 +123,25 @@ def test_answers_level_terminal_shows_expected_and_working(tmp_path: Path) -> No
     assert "Expected: 896" in out
     cells = re.sub(r"[\s│]", "", out)         # the feedback cell, its wrapped lines joined
     assert "Expected:896Working:layer1(conv2d):3·3·3·32+32=896" in cells
+
+
+@pytest.mark.skipif(shutil.which("bwrap") is None, reason="needs bubblewrap")
+def test_check_with_a_claim_never_imports_torch_in_the_grader(tmp_path: Path) -> None:
+    """The parent only reads logits back; torch (about a second of start-up) is imported by the
+    sandboxed child alone. The answer key comes from the cache a first check writes."""
+    import os
+    import subprocess
+    import sys
+    from grader.claims.verifier import GPU_NODES
+    if any(os.path.exists(node) for node in GPU_NODES):
+        pytest.skip("a GPU machine asks torch which device to use")
+    shutil.copytree(ROOT / "submissions" / "alice", tmp_path / "alice")
+    probe = ("import sys\nfrom grader.cli import main\n"
+             "try:\n    main(sys.argv[1:])\nexcept SystemExit as e:\n    code = e.code\n"
+             "print('TORCH', 'torch' in sys.modules, 'EXIT', code)\n")
+    env = dict(os.environ, GRADE_CACHE="1", GRADE_CACHE_DIR=str(tmp_path / "cache"))
+    args = ["check", str(tmp_path / "alice"), "--assignment", str(ROOT / "assignments" / "demo")]
+    for _ in range(2):      # the first fills the key cache (model summaries need torch)
+        out = subprocess.run([sys.executable, "-c", probe, *args], cwd=ROOT, env=env,
+                             capture_output=True, text=True, timeout=300).stdout
+    assert "verified" in out and out.rstrip().endswith("TORCH False EXIT 0"), out[-600:]
