@@ -1,8 +1,8 @@
 """What runs inside the sandbox: load the student's model and checkpoint, return raw outputs.
 
 Run as a plain script (`python -I sandbox_child.py DEVICE NAME`), importing only the standard
-library, numpy, torch, safetensors and grader/studentcode (bound beside this script, imported by
-path): the rest of the grader package is not visible in the sandbox. How the model is taken from
+library, numpy, torch, safetensors, grader/studentcode and grader/evaluation (bound beside this
+script, imported by path): the rest of the grader package is not visible in the sandbox. How the model is taken from
 what the student handed in (a script cut to its definitions, a notebook, a package, every
 checkpoint convention) lives in grader/studentcode; `build` below calls it.
 
@@ -18,7 +18,7 @@ stdout and stderr belong to the student's code and are only shown, never parsed.
 
 No labels come in: classification returns the logits of each input set (the test images and a
 memorisation control's); a language model answers token batches one message at a time (see
-`language_model`); the parent computes every metric. On CUDA the evaluation is strict fp32 (no
+grader/evaluation/language.py); the parent computes every metric. On CUDA the evaluation is strict fp32 (no
 TF32) unless the request allows TF32: TF32 can flip predictions near a tie, and a re-run must
 give the student's number.
 """
@@ -38,7 +38,8 @@ MAX_HEADER = 1 << 20
 
 
 class Failure(Exception):
-    """A problem with the submission, reported as one line."""
+    """A problem with the submission, reported as one line (grader/evaluation raises its own
+    `Failure`, reported the same way)."""
 
 
 def main() -> None:
@@ -58,9 +59,10 @@ def main() -> None:
         arrays = run(request, meta, channel)
         header = {"ok": True, "final": True, "meta": meta}
     except BaseException as e:   # SystemExit from student code too: it is a failure to report
-        detail = str(e) if isinstance(e, Failure) else _one_line(e)
+        failure = isinstance(e, Failure) or type(e).__module__ == "_grade_evaluation"
+        detail = str(e) if failure else _one_line(e)
         header, arrays = {"ok": False, "error": detail, "meta": meta}, {}
-        if not isinstance(e, Failure):  # a Failure is already one line; stderr stays the student's
+        if not failure:  # a Failure is already one line; stderr stays the student's
             traceback.print_exc()
     _release_output()
     channel.send(header, arrays)
@@ -155,7 +157,8 @@ def warm_up(device: str) -> dict:
             import safetensors.torch  # noqa: F401
         except ImportError:
             pass
-        _studentcode()      # the grader's own loading code, before the request's lower limits
+        for package in BOUND:   # the grader's own code, loaded before the request's lower limits
+            _bound(package)
         dev = torch.device(device)
         strict_fp32(torch, allow_tf32=False)
         with torch.inference_mode():
@@ -230,7 +233,7 @@ def _frame(token: str, header: dict) -> bytes:
 def _one_line(e: BaseException) -> str:
     tb = traceback.extract_tb(e.__traceback__)
     where = next((f"{os.path.basename(f.filename)} line {f.lineno}" for f in reversed(tb)
-                  if not f.filename.startswith(sys.prefix) and "sandbox_child" not in f.filename),
+                  if not f.filename.startswith((sys.prefix, HERE))),
                  "")
     text = f"{type(e).__name__}: {e}".splitlines()[0] if str(e) else type(e).__name__
     return (f"{where}: {text}" if where else text)[:400]
@@ -246,11 +249,14 @@ def run(request: dict, meta: dict, channel: Channel) -> dict:
     strict_fp32(torch, bool(request.get("allow_tf32")))   # again: the student's import may flip it
     meta["params"] = int(sum(p.numel() for p in model.parameters()))
     loaded = time.monotonic()
+    evaluation = _bound("evaluation")
     if request["task"] == "classification":
-        arrays = {f"logits:{spec['name']}": classify(model, request, spec, device).numpy()
+        arrays = {f"logits:{spec['name']}":
+                  evaluation.images.classify(model, request, spec, device).numpy()
                   for spec in request["inputs"]}
     else:       # the token batches' answers went out one by one; the last frame is the meta
-        arrays, meta["causal"] = {}, language_model(model, request, device, channel)
+        arrays = {}
+        meta["causal"] = evaluation.language.language_model(model, request, device, channel)
     meta["timing"] = {"load_s": round(loaded - start, 3),
                       "evaluate_s": round(time.monotonic() - loaded, 3)}
     return arrays
@@ -258,21 +264,29 @@ def run(request: dict, meta: dict, channel: Channel) -> dict:
 
 # ---------------------------------------------------------------- loading
 
-STUDENTCODE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "studentcode")
+HERE = os.path.dirname(os.path.abspath(__file__))
+BOUND = ("studentcode", "evaluation")   # grader/sandbox/box.py binds them beside this script
 
 
-def _studentcode():
-    """grader/studentcode (bound beside this script), imported by path under a name no
-    student module can take: the grader package itself is not importable in here."""
-    name = "_grade_studentcode"
+def _bound(package: str):
+    """grader/<package> (bound beside this script), imported by path under a name no student
+    module can take: the grader package itself is not importable in here."""
+    name = f"_grade_{package}"
     if name not in sys.modules:
+        folder = os.path.join(HERE, package)
         spec = importlib.util.spec_from_file_location(
-            name, os.path.join(STUDENTCODE, "__init__.py"),
-            submodule_search_locations=[STUDENTCODE])
+            name, os.path.join(folder, "__init__.py"), submodule_search_locations=[folder])
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module
         spec.loader.exec_module(module)
+        if package == "evaluation":     # its submodules, under the same private name
+            for sub in ("images", "language"):
+                importlib.import_module(f"{name}.{sub}")
     return sys.modules[name]
+
+
+def _studentcode():
+    return _bound("studentcode")
 
 
 def build(request: dict, meta: dict):
@@ -369,129 +383,6 @@ def _fit(sc, model, obj, notes: list[str], shown: list[str], name: str, factory)
     before = len(notes)
     sc.fit_state(model, obj, notes, name, factory)
     shown.extend(n for n in notes[before:] if n.startswith("key prefixes"))
-
-
-# ---------------------------------------------------------------- evaluation
-
-def classify(model, request: dict, spec: dict, device):
-    """Logits (N, classes) of one named input set (the test images, or a control's)."""
-    import torch
-    n, shape = spec["shape"][0], spec["shape"]
-    cuda = device.type == "cuda"
-    raw = read_images(spec["path"], shape, pinned=cuda)     # (N, C, H, W) uint8
-    norm = request.get("normalize") or {}
-    c = shape[1]
-    mean = torch.tensor(norm.get("mean", [0.0] * c), dtype=torch.float32, device=device)
-    std = torch.tensor(norm.get("std", [1.0] * c), dtype=torch.float32, device=device)
-    mean, std = mean.view(1, -1, 1, 1), std.view(1, -1, 1, 1)
-    scale = float(spec["scale"])
-    bs = int(request.get("batch_size") or 500)
-    out = []
-    with torch.inference_mode():
-        for i in range(0, n, bs):
-            # uint8 crosses to the device (4x fewer bytes), asynchronously from pinned memory
-            x = raw[i:i + bs].to(device, non_blocking=cuda).float().div_(scale)
-            x = (x - mean) / std
-            y = model(x)
-            if isinstance(y, (tuple, list)):
-                y = y[0]
-            if not isinstance(y, torch.Tensor) or y.dim() != 2 or y.shape[0] != x.shape[0]:
-                got = list(y.shape) if isinstance(y, torch.Tensor) else type(y).__name__
-                raise Failure(f"model output is {got}; expected (batch, classes) logits")
-            out.append(y.float())       # kept on the device: no synchronisation per batch
-    return torch.cat(out).cpu()
-
-
-def read_images(path: str, shape: list[int], pinned: bool):
-    """The uint8 inputs with one copy out of the page cache: straight into pinned memory for
-    CUDA (the batches then go to the device asynchronously), into a plain array otherwise."""
-    import numpy as np
-    import torch
-    if not pinned:
-        return torch.from_numpy(np.fromfile(path, dtype=np.uint8,
-                                            count=math.prod(shape)).reshape(shape))
-    raw = torch.empty(shape, dtype=torch.uint8, pin_memory=True)
-    view, got = memoryview(raw.numpy()).cast("B"), 0
-    with open(path, "rb", buffering=0) as f:
-        while got < len(view):
-            n = f.readinto(view[got:])
-            if not n:
-                raise Failure(f"the inputs file ends after {got:,} bytes")
-            got += n
-    return raw
-
-
-def _forward(model, x, hidden, layout: str, seq: int, bsz: int):
-    """Log-probabilities (T, B, V) whatever the layout and output form."""
-    import torch
-    xin = x if layout == "seq-first" else x.t().contiguous()
-    out = model(xin, hidden) if hidden is not None else model(xin)
-    if isinstance(out, (tuple, list)):
-        out, hidden = out[0], (out[1] if len(out) > 1 else hidden)
-    if out.dim() == 2 and out.shape[0] == seq * bsz:
-        out = out.view(seq, bsz, -1) if layout == "seq-first" else out.view(bsz, seq, -1)
-    if out.dim() != 3:
-        raise Failure(f"language model output is {list(out.shape)}; expected "
-                      f"({'T, B' if layout == 'seq-first' else 'B, T'}, vocab)")
-    if layout == "batch-first":
-        out = out.transpose(0, 1)
-    return torch.log_softmax(out.float(), dim=-1), hidden
-
-
-def _detach(h):
-    import torch
-    if isinstance(h, torch.Tensor):
-        return h.detach()
-    if isinstance(h, (tuple, list)):
-        return type(h)(_detach(v) for v in h)
-    return h
-
-
-def language_model(model, request: dict, device, channel: Channel) -> dict:
-    """Answer the parent's token batches one at a time: for a batch x (T, B), the
-    log-probability of each next token inside it, (T-1, B), and the whole distribution at its
-    last row, (B, V), whose target is the first row of the next batch: that row arrives only
-    after this answer has left. A new stream (a control) starts from a fresh hidden state.
-    Returns the causal-leak check, run on the first batch."""
-    import torch
-    bsz, layout = int(request["eval_batch_size"]), request["layout"]
-    recurrent = hasattr(model, "init_hidden")
-    stream, hidden, leak = None, None, {"checked": False}
-    with torch.inference_mode():
-        while True:
-            header, arrays = channel.receive()
-            if header.get("end"):
-                return leak
-            x = torch.from_numpy(arrays["x"].copy()).to(device)                # (T, B)
-            if header.get("stream") != stream:
-                stream = header.get("stream")
-                hidden = model.init_hidden(bsz) if recurrent else None
-                if not leak["checked"]:
-                    leak = _causal_check(model, x, layout, bsz, recurrent)
-            logp, hidden = _forward(model, x, hidden, layout, x.size(0), bsz)   # (T, B, V)
-            inner = logp[:-1].gather(-1, x[1:].unsqueeze(-1)).squeeze(-1)      # (T-1, B)
-            channel.send({"ok": True}, {"inner": inner.cpu().numpy(),
-                                        "last": logp[-1].cpu().numpy()})
-            hidden = _detach(hidden) if recurrent else None
-
-
-def _causal_check(model, x, layout: str, bsz: int, recurrent: bool) -> dict:
-    """Changing tokens from position t on must leave the outputs before t unchanged."""
-    import torch
-    seq = x.size(0)
-    if seq < 4:
-        return {"checked": False}
-    cut = seq // 2
-    g = torch.Generator().manual_seed(0)
-    x2 = x.clone()
-    high = int(x.max().item()) + 1
-    x2[cut:] = torch.randint(0, max(high, 2), x2[cut:].shape, generator=g).to(x.device)
-    h1 = model.init_hidden(bsz) if recurrent else None
-    h2 = model.init_hidden(bsz) if recurrent else None
-    a, _ = _forward(model, x, h1, layout, seq, bsz)
-    b, _ = _forward(model, x2, h2, layout, seq, bsz)
-    diff = float((a[:cut] - b[:cut]).abs().max().item())
-    return {"checked": True, "max_change": diff, "position": cut, "ok": diff < 1e-3}
 
 
 if __name__ == "__main__":

@@ -28,7 +28,7 @@ from grader.sandbox.seccomp import seccomp_installer, seccomp_program
 
 GRADER = Path(__file__).resolve().parent.parent
 CHILD = GRADER / "sandbox_child.py"
-CHILD_PACKAGES = ("studentcode",)       # child-side packages bound beside the child script
+CHILD_PACKAGES = ("studentcode", "evaluation")   # child-side packages bound beside the child
 INSIDE_CHILD = f"{INSIDE_CODE}/sandbox_child.py"
 
 _warned_degraded = False

@@ -228,6 +228,19 @@ def test_broken_model_is_an_error_with_a_reason(verifier, tmp_path):
     assert result.detail == "model.py line 2: ZeroDivisionError: division by zero"
 
 
+def test_wrong_output_shape_is_one_line_from_the_evaluation(verifier, tmp_path):
+    # MADE UP: a model that returns one score per image instead of (batch, classes) logits.
+    (tmp_path / "model.py").write_text(
+        "import torch.nn as nn\n\n\nclass Flat(nn.Module):\n"
+        "    def forward(self, x):\n        return x.flatten(1).sum(1)\n\n\n"
+        "def make_model(hidden=64):\n    return Flat()\n")
+    result, _ = verifier.verify(claim(), {"code": "model.py", "model": "make_model",
+                                          "value": 90.0}, tmp_path)
+    assert result.status is ClaimStatus.ERROR
+    assert "model output is [360]; expected (batch, classes) logits" in result.detail
+    assert "Traceback" not in result.detail and "/grade/" not in result.detail
+
+
 @needs_bwrap
 def test_whole_pickled_module_checkpoint(verifier, tmp_path):
     import sys

@@ -96,11 +96,11 @@ def test_unread_reply_bytes_are_capped():
 def test_inputs_read_the_same_bytes_into_pinned_or_plain_memory(tmp_path, monkeypatch):
     import torch
 
-    from grader import sandbox_child
+    from grader.evaluation.images import read_images
     images = np.random.default_rng(0).integers(0, 256, (50, 3, 8, 8), dtype=np.uint8)
     images.tofile(tmp_path / "inputs.bin")
-    plain = sandbox_child.read_images(str(tmp_path / "inputs.bin"), [50, 3, 8, 8], pinned=False)
+    plain = read_images(str(tmp_path / "inputs.bin"), [50, 3, 8, 8], pinned=False)
     empty = torch.empty       # a CPU-only torch cannot pin: the same read into a plain buffer
     monkeypatch.setattr(torch, "empty", lambda *a, pin_memory=False, **k: empty(*a, **k))
-    pinned = sandbox_child.read_images(str(tmp_path / "inputs.bin"), [50, 3, 8, 8], pinned=True)
+    pinned = read_images(str(tmp_path / "inputs.bin"), [50, 3, 8, 8], pinned=True)
     assert torch.equal(plain, torch.from_numpy(images)) and torch.equal(pinned, plain)
