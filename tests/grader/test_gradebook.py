@@ -58,7 +58,7 @@ def test_a_failed_commit_leaves_no_partial_student(tmp_path: Path,
 
     def boom(*args: object) -> str:
         raise RuntimeError("disk full")
-    monkeypatch.setattr(gradebook, "verifier_to_json", boom)
+    monkeypatch.setattr(gradebook.book, "verifier_to_json", boom)   # where Gradebook looks it up
     with Gradebook(tmp_path / "gb.sqlite") as book:
         with pytest.raises(RuntimeError):
             book.record("alice", StudentKey("f", "e", "a", "v"), r, [],

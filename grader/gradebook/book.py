@@ -1,4 +1,4 @@
-"""The class gradebook: one SQLite file (WAL) that remembers every student's graded result.
+"""The class gradebook itself: one SQLite file (WAL) that remembers every student's graded result.
 
 Why a database and not a folder of JSON: each student's result is committed in its own
 transaction the moment it is graded, so a batch killed halfway loses nothing and the next run
@@ -18,31 +18,26 @@ question_results, claim_results (with the time each claim was verified) and file
 """
 from __future__ import annotations
 
-import dataclasses
-import enum
 import fcntl
-import functools
-import hashlib
 import json
 import os
 import sqlite3
-import stat
 import time
-import types
-import typing
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import grader
-from grader.assignment import Assignment, Claim
+from grader.assignment import Assignment
 from grader.errors import GradebookError
-from grader.results import ClaimResult, IntegrityCheck, Result
+from grader.gradebook.codec import (VerifierOutput, result_from_json, result_to_json,
+                                    verifier_from_json, verifier_to_json)
+from grader.gradebook.hashing import FileStamp
+from grader.results import Result
 
 LOCK_WAIT_S = 3.0               # how long a second batch waits for the first before refusing
 SCHEMA_VERSION = "1"
-_CHUNK = 1 << 20
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -71,131 +66,6 @@ CREATE TABLE IF NOT EXISTS file_hashes (
     sha256 TEXT NOT NULL, PRIMARY KEY (folder, path));
 """
 
-VerifierOutput = tuple[ClaimResult, list[IntegrityCheck]]
-
-
-# --- hashing -----------------------------------------------------------------------------------
-
-def sha256_text(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def assignment_hash(assignment: Assignment) -> str:
-    """The assignment file's bytes: any rubric edit changes it."""
-    return hashlib.sha256(assignment.path.read_bytes()).hexdigest()
-
-
-def claim_spec_hash(claim: Claim, data_root: Path | None) -> str:
-    """One claim's own spec (plus where its data lives): editing another claim leaves it alone."""
-    spec = dataclasses.asdict(claim)
-    spec["data_root"] = str(data_root.resolve()) if data_root else ""
-    return sha256_text(json.dumps(spec, sort_keys=True, default=str))
-
-
-@dataclass(frozen=True)
-class FileStamp:
-    path: str           # relative to the student folder, POSIX separators
-    size: int
-    mtime_ns: int
-    sha256: str
-
-
-def student_files(folder: Path) -> Iterator[Path]:
-    """The files a student submitted: hidden names (.grade reports, .git) and caches excluded."""
-    for dirpath, dirnames, filenames in os.walk(folder):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d != "__pycache__")
-        for name in sorted(filenames):
-            if not name.startswith("."):
-                yield Path(dirpath) / name
-
-
-def stamp_files(folder: Path, known: dict[str, FileStamp]) -> list[FileStamp]:
-    """Size, mtime and content hash of every file; unchanged size+mtime reuse the known hash."""
-    stamps = []
-    for path in student_files(folder):
-        rel = path.relative_to(folder).as_posix()
-        st = path.lstat()
-        old = known.get(rel)
-        if old is not None and old.size == st.st_size and old.mtime_ns == st.st_mtime_ns:
-            stamps.append(old)
-            continue
-        stamps.append(FileStamp(rel, st.st_size, st.st_mtime_ns, _file_sha(path)))
-    return stamps
-
-
-def _file_sha(path: Path) -> str:
-    if path.is_symlink():       # hash where it points, never read through it
-        return sha256_text("symlink:" + os.readlink(path))
-    h = hashlib.sha256()
-    try:
-        # O_NONBLOCK: a FIFO among the files must not stall the batch; only regular files
-        # are read (a link swapped in meanwhile is refused by O_NOFOLLOW)
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
-        with os.fdopen(fd, "rb") as f:
-            mode = os.fstat(f.fileno()).st_mode
-            if not stat.S_ISREG(mode):
-                return sha256_text(f"special:{stat.S_IFMT(mode)}")
-            while chunk := f.read(_CHUNK):
-                h.update(chunk)
-    except OSError as e:        # unreadable file: still a stable, distinct hash
-        return sha256_text(f"unreadable:{e.strerror}")
-    return h.hexdigest()
-
-
-def files_hash(stamps: list[FileStamp]) -> str:
-    return sha256_text("\n".join(f"{s.path}\0{s.sha256}" for s in stamps))
-
-
-# --- results <-> JSON (lossless, unlike Result.to_json, so reports can be rebuilt) -------------
-
-def result_to_json(result: Result) -> str:
-    return json.dumps(dataclasses.asdict(result), ensure_ascii=False, default=str)
-
-
-def result_from_json(text: str) -> Result:
-    return _decode(Result, json.loads(text))
-
-
-def verifier_to_json(output: VerifierOutput) -> str:
-    claim, checks = output
-    return json.dumps({"claim": dataclasses.asdict(claim),
-                       "checks": [dataclasses.asdict(c) for c in checks]},
-                      ensure_ascii=False, default=str)
-
-
-def verifier_from_json(text: str) -> VerifierOutput:
-    data = json.loads(text)
-    return (_decode(ClaimResult, data["claim"]),
-            [_decode(IntegrityCheck, c) for c in data["checks"]])
-
-
-_hints = functools.cache(typing.get_type_hints)    # slow, and asked once per record otherwise
-
-
-def _decode(tp: Any, data: Any) -> Any:
-    """Rebuild dataclasses, enums, lists and tuples from `dataclasses.asdict` output."""
-    if data is None:
-        return None
-    if dataclasses.is_dataclass(tp) and isinstance(tp, type):
-        hints = _hints(tp)
-        return tp(**{f.name: _decode(hints[f.name], data[f.name])
-                     for f in dataclasses.fields(tp) if f.init and f.name in data})
-    origin, args = typing.get_origin(tp), typing.get_args(tp)
-    if origin in (typing.Union, types.UnionType):
-        inner = [a for a in args if a is not type(None)]
-        return _decode(inner[0], data) if len(inner) == 1 else data
-    if origin is list and args:
-        return [_decode(args[0], x) for x in data]
-    if origin is tuple and args:
-        if len(args) == 2 and args[1] is Ellipsis:
-            return tuple(_decode(args[0], x) for x in data)
-        return tuple(_decode(a, x) for a, x in zip(args, data))
-    if isinstance(tp, type) and issubclass(tp, enum.Enum):
-        return tp(data)
-    return data
-
-
-# --- the database ------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class StudentKey:
