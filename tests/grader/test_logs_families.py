@@ -127,6 +127,11 @@ def test_kuangliu_bars_without_epoch_headers_count_epochs_by_the_training_set_si
     assert headed.metrics["test_acc"].series == [(0, 47.04)] and headed.epochs_seen == 1
 
 
+def test_a_benchmark_accuracy_before_the_first_epoch_is_a_separate_evaluation():
+    s = read_log(WILD / "heldout2_cosface_lfw_issue.log")        # "LFWACC=0.6500" on line 1
+    assert s.evaluations == [("test_acc", pytest.approx(65.0))]
+
+
 def test_phase_headers_give_an_unlabeled_accuracy_its_split():
     s = read_log(WILD / "phase_header_frac_repo.log")
     assert s.metrics["test_acc"].series[0] == (0, pytest.approx(27.58))
