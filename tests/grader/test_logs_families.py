@@ -132,6 +132,15 @@ def test_a_benchmark_accuracy_before_the_first_epoch_is_a_separate_evaluation():
     assert s.evaluations == [("test_acc", pytest.approx(65.0))]
 
 
+def test_lines_tagged_with_a_model_part_are_not_the_models_metrics():
+    s = read_log(WILD / "heldout2_signalprop_blocks_issue.log")
+    assert s.metrics["train_acc"].series == [(9, pytest.approx(10.13))]
+    assert s.metrics["train_loss"].series == [(9, pytest.approx(2.4259))]
+    assert s.metrics["test_acc"].series == [(9, pytest.approx(12.62))]
+    tagged = parse_log("Epoch 1\n[Train] Acc: 0.50 Loss: 1.2\n[BlockConv] Acc: 0.70 Loss: 5.6\n")
+    assert tagged.metrics["train_acc"].series == [(1, 50.0)]         # "[Train]" is a split
+
+
 def test_phase_headers_give_an_unlabeled_accuracy_its_split():
     s = read_log(WILD / "phase_header_frac_repo.log")
     assert s.metrics["test_acc"].series[0] == (0, pytest.approx(27.58))
