@@ -99,7 +99,7 @@ _PROGRESS_RES = (                        # batch progress markers; groups: done,
     re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s+of\b", re.I),              # "30/42 of epoch 28/30"
     re.compile(r"\d+%\|()()"),
     re.compile(r"\b(?:mini)?batch(?:es)?\s*[:#]?\s*(\d+)()", re.I),
-    re.compile(r"\b(?:iter(?:ation)?|step)\s*[:#]?\s*\[?\s*(\d+)()", re.I),
+    re.compile(r"\b(?:iter(?:ation)?|step)\s*[:#=]?\s*\[?\s*(\d+)()", re.I),  # "Step=20"
 )
 
 

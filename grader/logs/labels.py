@@ -20,6 +20,9 @@ SPLITS = {"train": "train", "training": "train", "trn": "train", "val": "val", "
           "validation": "val", "eval": "val", "dev": "val", "test": "test", "testing": "test",
           "predict": "test", "训练": "train", "训练集": "train", "验证": "val", "验证集": "val",
           "测试": "test", "测试集": "test"}
+# face-verification benchmarks: only ever held-out pairs, so "LFWACC=0.65" is a test accuracy
+_BENCHMARKS = {"lfw": "test", "cfp": "test", "cfpfp": "test", "agedb": "test", "calfw": "test",
+               "cplfw": "test", "megaface": "test"}
 _BASES = {"loss": "loss", "acc": "acc", "accuracy": "acc",
           "accuray": "acc", "accurary": "acc", "acuracy": "acc", "accracy": "acc",  # typos seen "categorical accuracy": "acc",
           "sparse categorical accuracy": "acc", "binary accuracy": "acc", "ppl": "ppl",
@@ -53,7 +56,7 @@ _PREPOSITIONS = frozenset({"the", "on", "of", "for", "in", "at", "with", "after"
 def _label_table() -> dict[str, tuple[str | None, str]]:
     """normalised label -> (split or None, kind); kind: loss/acc/ppl/top1/top5/lr/epoch/best."""
     table: dict[str, tuple[str | None, str]] = {k: (None, v) for k, v in {**_BASES, **_OTHER}.items()}
-    for word, split in SPLITS.items():
+    for word, split in {**SPLITS, **_BENCHMARKS}.items():
         for base, kind in _BASES.items():
             for sep in (" ", " set ", ""):      # "train loss", "test set accuracy", "测试准确率"
                 table.setdefault(f"{word}{sep}{base}", (split, kind))

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from grader.logs import parse_log
-from grader.logs.epochs import find_epoch, params, planned
+from grader.logs.epochs import find_epoch, params, planned, progress
 
 
 @pytest.mark.parametrize("line, expected", [
@@ -56,3 +56,13 @@ def test_zero_based_headers_plan_one_more_epoch():
 def test_steps_without_epochs_are_the_x_axis():
     s = parse_log("iter 10: loss 4.0863, time 561.94ms\niter 20: loss 3.7441, time 563.15ms\n")
     assert s.x == "step" and s.metrics["train_loss"].series == [(10, 4.0863), (20, 3.7441)]
+
+
+def test_step_counters_beside_an_epoch_are_batches_of_that_epoch():
+    # two lines of tests/grader/logs/wild/heldout3_xla_devices_pr.log (PyTorch/XLA)
+    line = "| Training Device=xla:0/6 Epoch=1 Step=20 Loss=0.01571 Rate=798.11 GlobalRate=981.24"
+    assert progress(line) == (True, None, 20.0)
+    s = parse_log("Epoch 1 train begin 21:35:02\n" + line.replace("20", "0", 1) + "\n" + line,
+                  partial=True)           # a cut log, as read_log reads files
+    assert s.epochs_seen == 0 and s.metrics["train_loss"].series == [(1, 0.01571)]
+    assert not any("more than once" in w for w in s.warnings)

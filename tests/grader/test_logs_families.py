@@ -109,6 +109,38 @@ def test_finished_training_completes_the_last_epoch():
     assert s.epochs_seen == 10 and s.metrics["train_loss"].last_epoch == 10
 
 
+def test_kuangliu_bars_without_epoch_headers_count_epochs_by_the_training_set_size():
+    s = read_log(WILD / "heldout4_kuangliu_mobilenetv2_repo.log")
+    assert s.epochs_seen == 15 and s.reader == "pytorch"
+    assert s.metrics["test_acc"].best_epoch == 14 and s.metrics["test_acc"].last == 84.01
+    assert s.metrics["train_acc"].series[:2] == [(1, 37.226), (2, 56.554)]
+    assert any("over 50000 samples" in w for w in s.warnings)
+    # two epochs cut from DPN92_CIFAR10_10.txt (the same fork): 391/391 trains, 100/100 tests
+    lines = ["  Step: 4s478ms | Tot: 1m51s | Loss: 1.788 | Acc: 34.418% (17209/50000)",
+             "  Step: 61ms | Tot: 6s236ms | Loss: 1.471 | Acc: 47.040% (4704/10000)",
+             "  Step: 202ms | Tot: 1m46s | Loss: 1.276 | Acc: 53.906% (26953/50000)",
+             "  Step: 61ms | Tot: 6s164ms | Loss: 1.103 | Acc: 60.560% (6056/10000)"]
+    s = parse_log("\n".join(f"{t:<91}{'391/391' if '50000' in t else '100/100'}" for t in lines))
+    assert s.metrics["test_loss"].series == [(1, 1.471), (2, 1.103)]
+    assert s.metrics["train_loss"].series == [(1, 1.788), (2, 1.276)]
+    headed = parse_log("Epoch: 0\n" + lines[0] + "\n" + lines[1] + "\n")
+    assert headed.metrics["test_acc"].series == [(0, 47.04)] and headed.epochs_seen == 1
+
+
+def test_a_benchmark_accuracy_before_the_first_epoch_is_a_separate_evaluation():
+    s = read_log(WILD / "heldout2_cosface_lfw_issue.log")        # "LFWACC=0.6500" on line 1
+    assert s.evaluations == [("test_acc", pytest.approx(65.0))]
+
+
+def test_lines_tagged_with_a_model_part_are_not_the_models_metrics():
+    s = read_log(WILD / "heldout2_signalprop_blocks_issue.log")
+    assert s.metrics["train_acc"].series == [(9, pytest.approx(10.13))]
+    assert s.metrics["train_loss"].series == [(9, pytest.approx(2.4259))]
+    assert s.metrics["test_acc"].series == [(9, pytest.approx(12.62))]
+    tagged = parse_log("Epoch 1\n[Train] Acc: 0.50 Loss: 1.2\n[BlockConv] Acc: 0.70 Loss: 5.6\n")
+    assert tagged.metrics["train_acc"].series == [(1, 50.0)]         # "[Train]" is a split
+
+
 def test_phase_headers_give_an_unlabeled_accuracy_its_split():
     s = read_log(WILD / "phase_header_frac_repo.log")
     assert s.metrics["test_acc"].series[0] == (0, pytest.approx(27.58))

@@ -25,6 +25,8 @@ from grader.logs.labels import canonical, hint, pairs
     ("curr val acc", None, "val_acc"),
     ("accuray", "test", "test_acc"),                  # a typo seen in a real log
     ("测试准确率", None, "test_acc"),
+    ("LFWACC", None, "test_acc"),                     # CosFace: a face benchmark is held out
+    ("agedb acc", "train", "test_acc"),
 ])
 def test_canonical(label: str, split: str | None, expected: str | None):
     assert canonical(label, split)[0] == expected

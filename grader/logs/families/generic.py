@@ -97,6 +97,12 @@ def _on_table_row(m: re.Match[str], text: str, lineno: int, c: Collector) -> boo
     return True
 
 
+def _on_model_part(m: re.Match[str], text: str, lineno: int, c: Collector) -> bool:
+    """"[BlockConv] Acc: 0.7188 .. Loss: 5.61": one part of the model (a layer-wise trained
+    block's own head), not the model's accuracy or loss: the line is read and dropped."""
+    return True
+
+
 def _on_progress(m: re.Match[str], text: str, lineno: int, c: Collector) -> bool:
     return progress_line(text, lineno, c)
 
@@ -121,6 +127,10 @@ RULES = (
          lambda line, c: "poch" in line or "POCH" in line),        # a table needs its epochs
     Rule(FAMILY, "table_row", re.compile(r"^[^,\t;|]*[,\t;|]"), _on_table_row,
          lambda line, c: c.csv is not None),
+    # a line tagged with a PyTorch module's class name: "[Sequential]", "[BlockConv]", "[Conv2d]"
+    Rule(FAMILY, "model_part", re.compile(
+        r"^\s*\[(?:Sequential|Module(?:List|Dict)|[A-Z]?\w*(?:Block|Layer|Conv|Linear)\w*)\]"),
+         _on_model_part),
     Rule(FAMILY, "progress", re.compile(r"\d\s*/\s*\d|\d+%\||batch|iter|step", re.I), _on_progress),
     Rule(FAMILY, "key_values", re.compile(r"\S"), _on_key_values),
 )

@@ -2,7 +2,9 @@
 "[1, 2000] loss: .." and "Accuracy of the network on the 10000 test images: 54 %", the MNIST
 example's "Test set: Average loss: .., Accuracy: 9822/10000 (98%)" (the generic reader's
 phase hint), and kuangliu's two progress bars per epoch ("Step: .. | Tot: .. | Loss: .. |
-Acc: ..% (c/t)"): the first trains, the second tests."""
+Acc: ..% (c/t)"): the first trains, the second tests. Forks that drop the "Epoch: N" header
+print only the bars; the data-set size in "(c/t)" then tells the training bar, which opens the
+next epoch, from the test bar."""
 from __future__ import annotations
 
 import re
@@ -33,9 +35,29 @@ def _on_star_summary(m: re.Match[str], text: str, lineno: int, c: Collector) -> 
     return metric_line(text, lineno, c)
 
 
-def _on_kuangliu_bar(m: re.Match[str], text: str, lineno: int, c: Collector) -> bool:
-    if c.context is None:
+_SEEN_OF = re.compile(r"\(\d+/(\d+)\)")       # "(18613/50000)": right of how many samples
+
+
+def _count_epoch(text: str, lineno: int, c: Collector) -> bool:
+    """No "Epoch: N" header: the first bar's sample count is the training set's, and each bar
+    over that many samples opens the next epoch (1, 2, ..). False: the bar counts no samples."""
+    seen_of = _SEEN_OF.search(text)
+    if seen_of is None:
         return False
+    total = int(seen_of.group(1))
+    if c.state.setdefault("kuangliu_train_total", total) == total:
+        counted = c.state["kuangliu_counted"] = c.state.get("kuangliu_counted", 0) + 1
+        if counted == 1:
+            c.notes.append(f"the log numbers no epochs: each progress bar over {total} samples "
+                           "(the training set) is counted as one epoch")
+        c.at_epoch(counted, None, lineno)
+    return c.context is not None
+
+
+def _on_kuangliu_bar(m: re.Match[str], text: str, lineno: int, c: Collector) -> bool:
+    if (c.context is None or "kuangliu_counted" in c.state) and not _count_epoch(text, lineno, c):
+        return False
+    assert c.context is not None
     bars: dict[float, int] = c.state.setdefault("kuangliu_bars", {})
     bars[c.context] = bars.get(c.context, 0) + 1
     found = pairs(text[m.start():], context="train" if bars[c.context] == 1 else "test")
