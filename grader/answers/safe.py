@@ -132,6 +132,7 @@ def _check_tree(tree: ast.AST, raw: Any) -> None:
                                                   syntax=type(node).__name__.lower()))
         if isinstance(node, ast.Call):
             _check_call(node, raw)
+            _check_literal(node, raw)
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
             _check_power(node, raw)
 
@@ -145,6 +146,22 @@ def _check_call(node: ast.Call, raw: Any) -> None:
         if isinstance(arg, ast.Constant) and isinstance(arg.value, str) \
                 and name not in _CONSTRUCTORS:
             raise AnswerParseError(_("{answer} is not a valid expression").format(answer=show(raw)))
+
+
+_EXPONENT = re.compile(r"[eE]([+-]?\d+)$")
+
+
+def _check_literal(node: ast.Call, raw: Any) -> None:
+    """`1e999999` becomes Float('1e999999'), whose exact value sympy builds with big-integer
+    arithmetic in C: a minute the time limit cannot interrupt. Refused before it is built."""
+    text = node.args[0].value if node.args and isinstance(node.args[0], ast.Constant) else None
+    if not isinstance(text, str):
+        return
+    exponent = _EXPONENT.search(text)
+    digits = sum(c.isdigit() for c in (text[:exponent.start()] if exponent else text))
+    if (exponent and abs(int(exponent.group(1))) > MAX_EXPONENT) or digits > MAX_DIGITS:
+        raise AnswerParseError(_("{answer} has an exponent too large to compute").format(
+            answer=show(raw)))
 
 
 def _check_power(node: ast.BinOp, raw: Any) -> None:
