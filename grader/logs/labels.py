@@ -155,7 +155,9 @@ def hint(text: str) -> str | None:
     return split_word(m.group(1)) if len(named) == 1 else None    # "train acc .. | test acc"
 
 
-_LABEL_RE = r"[^\W\d][\w@\-/]*(?:[ \t]+[^\W\d][\w@\-/]*)*"
+# At most 8 words: an unbounded run of words before no number is retried from every word, a
+# quadratic search a hostile line of a million words turns into hours.
+_LABEL_RE = r"[^\W\d][\w@\-/]*(?:[ \t]+[^\W\d][\w@\-/]*){0,7}"
 _PAIR = re.compile(rf"(?<![\w@\-/])(?P<label>{_LABEL_RE})[\"']?\s*[:=]?\s*(?P<num>{NUM})(?:\s*/\s*(?P<den>\d+))?"
                    rf"\s*(?P<pct>%)?(?:\s*\(\s*(?P<avg>{NUM})\s*\))?", re.I)
 _TENSOR = re.compile(rf"tensor\(\s*({NUM})[^)]*\)")

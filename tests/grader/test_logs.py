@@ -371,3 +371,15 @@ def test_keras3_bars_and_lightning_closing_bars():
     assert series(s, "val_acc") == [(0, 80.0), (1, 81.0), (2, 82.0)]
     assert series(s, "train_loss") == [(0, 0.5), (1, 0.51), (2, 0.52)]
     assert s.epochs_seen == 3
+
+
+def test_hostile_long_lines_read_in_linear_time():
+    """A student's log is untrusted: a line of a million digits or spaces once sent two rules
+    (the progress rule's `\\d+%\\|`, the table header's ambiguous spaces) into quadratic
+    backtracking, a grading process stuck for hours. Read now in about a second."""
+    text = ("Epoch 1 loss: 0.5 acc: " + "9" * 1_000_000 + "\n"
+            + "Epoch 1 " + " " * 1_000_000 + "x\n"
+            + "Epoch 1 | " + "a " * 500_000 + "\n"
+            + "Epoch 1: loss 0.25, accuracy 80.5%\nEpoch 2: loss 0.20, accuracy 82.5%\n")
+    summary = parse_log(text)
+    assert summary.metrics["train_loss"].last == 0.20

@@ -123,7 +123,7 @@ RULES = (
     Rule(FAMILY, "catalyst", re.compile(r"^\s*(\d+)/(\d+) \* Epoch (\d+) \((train|valid|test)\):"),
          _on_catalyst),
     Rule(FAMILY, "table_header", re.compile(
-        r"^\s*\|?\s*[^\W\d][\w@ \-/().%]*(?:\s*[,\t;|]\s*[\w@ \-/().%]*)+\|?\s*$"), _on_table_header,
+        r"^\s*\|?\s*[^\W\d][\w@ \-/().%]*+(?:\s*[,\t;|]\s*[\w@ \-/().%]*+)+\|?\s*$"), _on_table_header,
          lambda line, c: "poch" in line or "POCH" in line),        # a table needs its epochs
     Rule(FAMILY, "table_row", re.compile(r"^[^,\t;|]*[,\t;|]"), _on_table_row,
          lambda line, c: c.csv is not None),
@@ -131,6 +131,6 @@ RULES = (
     Rule(FAMILY, "model_part", re.compile(
         r"^\s*\[(?:Sequential|Module(?:List|Dict)|[A-Z]?\w*(?:Block|Layer|Conv|Linear)\w*)\]"),
          _on_model_part),
-    Rule(FAMILY, "progress", re.compile(r"\d\s*/\s*\d|\d+%\||batch|iter|step", re.I), _on_progress),
+    Rule(FAMILY, "progress", re.compile(r"\d\s*/\s*\d|(?<!\d)\d+%\||batch|iter|step", re.I), _on_progress),
     Rule(FAMILY, "key_values", re.compile(r"\S"), _on_key_values),
 )
