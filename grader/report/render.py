@@ -12,6 +12,7 @@ from markupsafe import Markup
 
 from grader.i18n import current as current_language
 from grader.i18n import mistake, status_word
+from grader.i18n.labels import check_name
 from grader.report.escaping import inline_svg, md_escape
 from grader.report.formatting import (fmt_answer, fmt_number, fmt_points, fmt_shape,
                                       fmt_tolerance, mark, matrix_rows, matrix_text,
@@ -48,6 +49,7 @@ def environment() -> jinja2.Environment:
         svg=inline_svg, status=shown_status, claim_status=shown_claim_status,
         feedback_line=feedback_line, metric=metric_value, tolerance=fmt_tolerance,
         say=_at_render(status_word), mistake=_at_render(mistake),
+        kind=_at_render(_kind_word), check=_at_render(check_name),
     )
     # the current language is looked up at each call, so one cached environment serves all
     from grader import i18n
@@ -55,6 +57,11 @@ def environment() -> jinja2.Environment:
                                   ngettext=lambda s, p, n: i18n.ngettext(s, p, n),
                                   newstyle=True)
     return env
+
+
+def _kind_word(kind: str) -> str:
+    from grader.similar.pages import kind_word
+    return kind_word(kind)
 
 
 _FORMAT = Visibility.of("format")
