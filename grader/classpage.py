@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -183,7 +184,11 @@ def histogram_svg(scores: list[float], max_score: float) -> str:
     """Score histogram as inline SVG (no XML prologue, no namespace URLs)."""
     import matplotlib
     from matplotlib.figure import Figure     # not pyplot: no global state, faster import
-    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "class-page"}):
+    # The labels stay text in the SVG (the browser draws them, CJK included): matplotlib's
+    # warning that its own font lacks a Chinese glyph only concerns its width estimate.
+    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "class-page"}), \
+            warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Glyph .* missing from", UserWarning)
         fig = Figure(figsize=(6.4, 2.6))
         ax = fig.subplots()
         top = max(max_score, max(scores, default=0.0), 1.0)

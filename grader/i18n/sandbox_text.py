@@ -12,6 +12,7 @@ the texts the child really writes through it.
 from __future__ import annotations
 
 import functools
+import re
 
 from grader.i18n import N_, _, current
 from grader.i18n.matching import Field, Spec, Template, by_length, translate
@@ -123,8 +124,12 @@ def templates() -> tuple[Template, ...]:
     return tuple(by_length(_TEMPLATES))
 
 
+# "; " joining clauses the child wrote, where a translated clause stands on either side
+_JOIN = re.compile(r"(?<=[\u3000-\u9fff\uff00-\uffef]); |; (?=[\u3000-\u9fff\uff00-\uffef])")
+
+
 def from_sandbox(text: str) -> str:
     """`text` from the sandbox in the current language (English: exactly as it came)."""
     if current() == "en" or not text:
         return text
-    return translate(text, templates(), _)
+    return _JOIN.sub(_("; "), translate(text, templates(), _))

@@ -55,6 +55,7 @@ def environment() -> jinja2.Environment:
     from grader import i18n
     env.install_gettext_callables(gettext=lambda s: i18n._(s),    # type: ignore[attr-defined]
                                   ngettext=lambda s, p, n: i18n.ngettext(s, p, n),
+                                  pgettext=lambda c, s: i18n.pgettext(c, s),
                                   newstyle=True)
     return env
 

@@ -156,7 +156,7 @@ def timed_out(error: str, stdout: str, stderr: str, code: str | None,
         parts.append(tail)
     if code and error.startswith("timed out") and TRAINING_WORDS.search(stdout + stderr):
         parts.append(say(TRAINING_RAN).format(why=top_level(code, say)))
-    return "; ".join(parts)
+    return say("; ").join(parts)
 
 
 def _from_child(text: str, say: Callable[[str], str]) -> str:
