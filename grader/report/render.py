@@ -12,7 +12,7 @@ from markupsafe import Markup
 
 from grader.i18n import current as current_language
 from grader.i18n import mistake, status_word
-from grader.i18n.labels import check_name
+from grader.i18n.labels import check_name, part_label, part_note
 from grader.report.escaping import inline_svg, md_escape
 from grader.report.formatting import (fmt_answer, fmt_number, fmt_points, fmt_shape,
                                       fmt_tolerance, mark, matrix_rows, matrix_text,
@@ -50,6 +50,7 @@ def environment() -> jinja2.Environment:
         feedback_line=feedback_line, metric=metric_value, tolerance=fmt_tolerance,
         say=_at_render(status_word), mistake=_at_render(mistake),
         kind=_at_render(_kind_word), check=_at_render(check_name),
+        part_label=_at_render(part_label), part_note=_at_render(part_note),
     )
     # the current language is looked up at each call, so one cached environment serves all
     from grader import i18n
