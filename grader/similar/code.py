@@ -92,7 +92,8 @@ def read_sources(student: Student) -> list[Source]:
     for path in student.code:
         label = student.label(path)
         if path.suffix.lower() == ".ipynb":
-            sources += [Source(f"{label} cell {i}", tuple(cell.splitlines()))
+            sources += [Source(_("{file} cell {cell}").format(file=label, cell=i),
+                               tuple(cell.splitlines()))
                         for i, cell in _notebook_cells(path)]
         else:
             text = path.read_bytes().decode("utf-8", errors="replace")
