@@ -93,14 +93,19 @@ _TEMPLATES: tuple[Spec, ...] = (
     (N_("checkpoint {file} is not readable safetensors: {text}"), {"text": ANY}),
     (N_("checkpoint {file} cannot be loaded: {reason}"), {"reason": ANY}),
     (N_("checkpoint ({where}) does not fit the model: {parts}: {hint}"),
-     {"where": r"[^)]+", "parts": Field(r"[^:]+", _MISMATCH), "hint": ANY}),
+     {"where": Field(r"[^)]+", (N_("the pickled model"),)),
+      "parts": Field(r"[^:]+", _MISMATCH), "hint": ANY}),
+    (N_("the model uses `{path}`, which needs {top}; {top} is not installed where the grader "
+        "runs: build the model from torch alone (copy the network's definition into your code)"),
+     {"path": r"[\w.]+", "top": r"\w+"}),
     (N_("checkpoint does not fit the model: {parts}: {hint}"),
      {"parts": Field(r"[^:]+", _MISMATCH), "hint": ANY}),
     (N_("weights read from {where}"), {"where": r"[^;]+"}),
     (N_("key prefixes dropped: {prefixes}"), {"prefixes": r"[^;]+"}),
     # --- the hints (grader/studentcode/hints.py)
     (hints.TOP_LEVEL, {"file": r"[\w.\-]+"}),
-    (hints.MISSING_MODULE, {"importer": r"[\w.\- ]+?", "module": r"[\w.]+", "top": r"\w+"}),
+    (hints.MISSING_MODULE, {"importer": Field(r"[\w.\- ]+?", (N_("your code"),)),
+                            "module": r"[\w.]+", "top": r"\w+"}),
     (hints.REMOVE_KWARGS_NONE, {"names": r"`[^;:]+`"}),
     (hints.REMOVE_KWARGS, {"names": r"`[^;:]+`", "takes": LIST}),
     (hints.ADD_KWARGS, {"table": r"[^`]+", "missing": r"[^)]+"}),
@@ -117,6 +122,22 @@ _TEMPLATES: tuple[Spec, ...] = (
     (hints.LAST_OUTPUT, {"output": ANY}),
     (hints.TRAINING_RAN, {"why": ANY}),
 )
+
+
+def msgids() -> list[str]:
+    """Every msgid the table knows, those said only inside a field included (for the test
+    that every phrase the child writes has its template)."""
+    out: list[str] = []
+
+    def walk(specs) -> None:
+        for spec in specs:
+            msgid, fields = (spec, {}) if isinstance(spec, str) else spec
+            out.append(msgid)
+            for f in fields.values():
+                if isinstance(f, Field):
+                    walk(f.within)
+    walk(_TEMPLATES)
+    return out
 
 
 @functools.lru_cache(maxsize=1)

@@ -4,8 +4,11 @@ checkpoint that does not fit, the child's own failures), then said through `from
 English stays byte for byte as sent; Python's own messages and the student's words stay too."""
 from __future__ import annotations
 
+import ast
+import re
 import signal
 import types
+from pathlib import Path
 
 import pytest
 import torch.nn as nn
@@ -15,12 +18,14 @@ from grader import sandbox_child
 from grader.i18n import use_language
 from grader.i18n.labels import check_name
 from grader.i18n.matching import compile_template, translate
-from grader.i18n.sandbox_text import from_sandbox, templates
+from grader.i18n.sandbox_text import from_sandbox, msgids, templates
 from grader.sandbox import Outcome, describe
 from grader.sandbox.protocol import death, explain
-from grader.studentcode import hints
+from grader.studentcode import hints, stubs
 from grader.studentcode.checkpoint import fit_state
 from grader.studentcode.errors import StudentCodeError
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 class Net(nn.Module):
@@ -33,6 +38,12 @@ class Net(nn.Module):
 def _mismatch(own: nn.Module, other: dict, factory=None) -> str:
     with pytest.raises(StudentCodeError) as e:
         fit_state(own, other, [], "Net", factory)
+    return str(e.value)
+
+
+def _raised(fn, *args) -> str:
+    with pytest.raises(Exception) as e:
+        fn(*args)
     return str(e.value)
 
 
@@ -60,6 +71,9 @@ def child_texts() -> dict[str, str]:
         "missing module": "train.py line 3: ModuleNotFoundError: No module named 'wandb': "
                           + hints.missing_module("wandb.sdk", "train.py"),
         "import timeout": hints.import_timeout("train.py", 20.0, "utils.py"),
+        "missing module, no file": hints.missing_module("helpers", "your code"),
+        "missing dependency": "model.py line 5: MissingDependency: " + _raised(
+            stubs._Missing("wandb.Table")),
         "pickled main": hints.main_pickle("Net", "model.py"),
         "pickled main, no code": hints.main_pickle("Net", None),
         "not weights": hints.not_a_state_dict("dict with keys ['epoch', 'optimizer']"),
@@ -141,3 +155,37 @@ def test_a_field_repeated_in_a_template_must_hold_the_same_value() -> None:
     t = compile_template("hand in {top}.py (or the {top}/ folder)")
     assert t.pattern.fullmatch("hand in a.py (or the a/ folder)")
     assert not t.pattern.fullmatch("hand in a.py (or the b/ folder)")
+
+
+# Literals of the sandbox's files that never reach a reader on their own: regexes and markers
+# the code looks for, defaults that are filled into a sentence, Python's words.
+NOT_SHOWN = {"No space", "key prefixes", "before returning a result", "the model",
+             "Can't get attribute '([\\w.]+)' on <module '__main__'", ": not installed>",
+             " bytes cut ...]\n"}
+SANDBOX_FILES = ["grader/sandbox_child.py", "grader/sandbox/protocol.py",
+                 "grader/sandbox/child.py", "grader/studentcode/checkpoint.py",
+                 "grader/studentcode/cut.py", "grader/studentcode/loader.py",
+                 "grader/studentcode/notebook.py", "grader/studentcode/stubs.py"]
+
+
+def _phrases(path: Path):
+    """String literals of two or more words, docstrings left out."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    docs = {id(n.body[0].value) for n in ast.walk(tree)
+            if isinstance(n, (ast.Module, ast.FunctionDef, ast.ClassDef)) and n.body
+            and isinstance(n.body[0], ast.Expr) and isinstance(n.body[0].value, ast.Constant)}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) \
+                and id(node) not in docs and " " in node.value.strip() \
+                and len(re.findall(r"[A-Za-z]{2,}", node.value)) >= 2:
+            yield node.lineno, node.value
+
+
+@pytest.mark.parametrize("name", SANDBOX_FILES)
+def test_every_phrase_the_sandbox_writes_has_its_template(name: str) -> None:
+    """A message added to the child without its template here would reach Chinese readers in
+    English: each literal piece of it must be part of a msgid in grader/i18n/sandbox_text.py."""
+    known = " ¦ ".join(msgids())
+    missing = [f"{name}:{line}: {text!r}" for line, text in _phrases(ROOT / name)
+               if text not in NOT_SHOWN and text.strip(" ;:,(") not in known]
+    assert missing == []
