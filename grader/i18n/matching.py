@@ -1,5 +1,5 @@
 """Translating English text that was written where no catalog is at hand (inside the sandbox,
-in older stored results), by matching it against the templates it was written from.
+in a worker process), by matching it against the templates it was written from.
 
 A template is a msgid with `{fields}`: `"timed out after {seconds} s (the claim's timeout)"`.
 Each becomes a regular expression (the literal words as they are, each field a stretch of
@@ -54,7 +54,10 @@ def compile_template(msgid: str, fields: dict[str, str | Field] | None = None) -
     fields = {k: v if isinstance(v, Field) else Field(v) for k, v in (fields or {}).items()}
     parts = list(string.Formatter().parse(msgid))
     names = tuple(name for _, name, _, _ in parts if name)
-    regex, seen = [r"(?<!\w)" if msgid[:1].isalnum() else ""], set()
+    # A match starts at a word (or, for a leading field, a token) boundary: no search tries
+    # every position inside a long word, and "a call" is not found in "a callable".
+    start = r"(?<!\w)" if msgid[:1].isalnum() else r"(?<!\S)" if msgid[:1] == "{" else ""
+    regex, seen = [start], set()
     for i, (literal, name, _, _) in enumerate(parts):
         regex.append(re.escape(literal))
         if name and name in seen:           # the same value again: {top}.py (or the {top}/ ...)
@@ -66,7 +69,7 @@ def compile_template(msgid: str, fields: dict[str, str | Field] | None = None) -
                     or (LAST if last else INNER))
             regex.append(f"(?P<{name}>{span})")
     if msgid[-1:].isalnum():
-        regex.append(r"(?!\w)")            # whole words only: "a call" is not in "a callable"
+        regex.append(r"(?!\w)")
     within = {k: tuple(by_length(f.within)) for k, f in fields.items() if f.within}
     return Template(msgid, re.compile("".join(regex)), tuple(dict.fromkeys(names)), within)
 

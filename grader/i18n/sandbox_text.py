@@ -104,7 +104,7 @@ _TEMPLATES: tuple[Spec, ...] = (
     (N_("key prefixes dropped: {prefixes}"), {"prefixes": r"[^;]+"}),
     # --- the hints (grader/studentcode/hints.py)
     (hints.TOP_LEVEL, {"file": r"[\w.\-]+"}),
-    (hints.MISSING_MODULE, {"importer": Field(r"[\w.\- ]+?", (N_("your code"),)),
+    (hints.MISSING_MODULE, {"importer": Field(r"your code|[\w.\-]+", (N_("your code"),)),
                             "module": r"[\w.]+", "top": r"\w+"}),
     (hints.REMOVE_KWARGS_NONE, {"names": r"`[^;:]+`"}),
     (hints.REMOVE_KWARGS, {"names": r"`[^;:]+`", "takes": LIST}),
