@@ -4,8 +4,9 @@ identifiers.
 What is not prose and so never counts: HTML tags, scripts and styles, <code> and <pre>, text in
 backticks, Python's own exception messages (`TypeError: ...` up to the next Chinese text),
 tokens holding digits, dots, slashes, underscores or brackets (file names, layer names, shapes),
-single letters, and the strings a test names as data (titles, answers the student wrote). Worked steps (formulas, never translated) are left out.
-A run is two or more English words in a row separated by single spaces.
+single letters, the worked steps of an HTML report (formulas, never translated), and the strings
+a test names as data (titles, answers the student wrote). A run is two or more English words in
+a row separated by single spaces; a word ending a clause (`,` `;` `:` `.`) ends its run.
 """
 from __future__ import annotations
 
