@@ -102,3 +102,17 @@ def test_grade_similar_speaks_the_chosen_language(tmp_path: Path) -> None:
     shown = CliRunner().invoke(main, ["similar", str(tmp_path / "class"), "--out",
                                       str(tmp_path / "zh"), "--lang", "zh"])
     assert "1 对得分不低于 0.3" in shown.output and "页面：" in shown.output
+
+
+def test_the_english_scanner_finds_sentences_and_leaves_code_alone() -> None:
+    from english_scan import english_runs
+    assert english_runs("<p>未比较：not compared</p>") == ["not compared"]
+    assert english_runs('<td title="share of the points lost">难度</td>') == \
+        ["share of the points lost"]
+    code = ("<p>model.py 第 3 行: TypeError: got an unexpected keyword 'x'：请删掉</p>"
+            "<code>nn.Linear in features</code> `torch.save(model state)` conv1.weight "
+            "checkpoint['best_acc'] 32×32×3 (T, B, vocab)")
+    assert english_runs(code) == []
+    assert english_runs("卷积：Your answer here", allowed=["Your answer here"]) == []
+    english = (Path(__file__).parents[1] / "golden" / "demo_bob_en.html").read_text("utf-8")
+    assert len(english_runs(english)) > 100        # the English page is full of sentences
