@@ -10,12 +10,14 @@ from __future__ import annotations
 import io
 import json
 import re
+import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from grader.assignment import Assignment
+from grader.i18n import _
 from grader.marking import is_pending
 from grader.results import ClaimStatus, QuestionStatus, Result, _num
 
@@ -59,9 +61,10 @@ class Row:
     student: str
     page: str | None                # the student's report file, beside index.html
     score: float | None
-    cells: list[str]                # per question and claim: a score, or a claim status
+    cells: list[str]                # per question and claim: a score, or "pending"
     sort_keys: list[str]
     error: str | None
+    statuses: list[str] = field(default_factory=list)   # per cell: a claim's status, else ""
 
 
 @dataclass(frozen=True)
@@ -92,21 +95,20 @@ def class_summary(results: list[Result], assignment: Assignment) -> ClassSummary
     rows = []
     for r in results:
         by_id: dict[str, Any] = {q.id: q for q in r.questions}
-        cells, keys = [], []
+        cells, keys, statuses = [], [], []
         for cid in columns:
             item = by_id.get(cid) or next((c for c in r.claims if c.id == cid), None)
+            claim = item is not None and cid in {c.id for c in assignment.claims}
+            statuses.append(str(item.status) if claim else "")
             if item is None:
                 cells.append(""), keys.append("")
-            elif cid in {c.id for c in assignment.claims}:
-                cells.append(f"{item.score:.2f} ({item.status})")
-                keys.append(str(item.score))
-            elif is_pending(item):
+            elif not claim and is_pending(item):
                 cells.append("pending"), keys.append("")
             else:
                 cells.append(f"{item.score:.2f}")
                 keys.append(str(item.score))
         rows.append(Row(r.student, None if r.error else f"{report_stem(r.student)}.html",
-                        None if r.error else _num(r.score), cells, keys, r.error))
+                        None if r.error else _num(r.score), cells, keys, r.error, statuses))
     return ClassSummary(
         title=assignment.title, assignment=assignment.id, max_score=_num(max_score),
         students=len(results), graded=len(ok), errors=len(results) - len(ok),
@@ -182,14 +184,18 @@ def histogram_svg(scores: list[float], max_score: float) -> str:
     """Score histogram as inline SVG (no XML prologue, no namespace URLs)."""
     import matplotlib
     from matplotlib.figure import Figure     # not pyplot: no global state, faster import
-    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "class-page"}):
+    # The labels stay text in the SVG (the browser draws them, CJK included): matplotlib's
+    # warning that its own font lacks a Chinese glyph only concerns its width estimate.
+    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "class-page"}), \
+            warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Glyph .* missing from", UserWarning)
         fig = Figure(figsize=(6.4, 2.6))
         ax = fig.subplots()
         top = max(max_score, max(scores, default=0.0), 1.0)
         bins = min(20, max(5, int(top) if float(top).is_integer() else 10))
         ax.hist(scores, bins=bins, range=(0, top), color="#4c72b0", edgecolor="white")
-        ax.set_xlabel("score")
-        ax.set_ylabel("students")
+        ax.set_xlabel(_("score"))
+        ax.set_ylabel(_("students"))
         ax.spines[["top", "right"]].set_visible(False)
         fig.tight_layout()
         buf = io.StringIO()

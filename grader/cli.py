@@ -234,15 +234,17 @@ def log(file: Path, as_json: bool) -> None:
 @assignment_option
 @click.option("--out", type=click.Path(path_type=Path), help="Folder for index.html and a page "
               "per pair (default: ROOT/.grade/similar).")
+@lang_option
 @json_option
 @one_line_errors
-def similar(root: Path, assignment_path: Path | None, out: Path | None, as_json: bool) -> None:
+def similar(root: Path, assignment_path: Path | None, out: Path | None, lang: str | None,
+            as_json: bool) -> None:
     """Pairs of students whose code, checkpoints or training logs are alike, with the evidence.
 
     Example: grade similar submissions/ --assignment assignments/demo
     """
     from grader.similar import run_similar
-    outcome = run_similar(root, assignment_path, out)
+    outcome = run_similar(root, assignment_path, out, lang)
     if as_json:
         print_json(outcome.to_json())
     else:

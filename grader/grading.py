@@ -85,8 +85,9 @@ def _grade_folder(folder: Path, assignment: Assignment, options: GradeOptions,
     if submission.assignment_id not in (None, assignment.id):
         integrity.insert(0, IntegrityCheck(
             "assignment id", CheckStatus.WARN,
-            f"{submission.path.name} says assignment {submission.assignment_id!r}, graded "
-            f"against {assignment.id!r}"))
+            _("{file} says assignment {stated}, graded against {assignment}").format(
+                file=submission.path.name, stated=repr(submission.assignment_id),
+                assignment=repr(assignment.id))))
     if (who := identity_check(submission)) is not None:
         integrity.insert(0, who)
     return Result(submission.student, assignment.id, questions, claims, integrity)
@@ -158,7 +159,8 @@ def with_log_evidence(result: ClaimResult, claim: Claim, spec: dict, folder: Pat
     if not is_link_free(folder, log_name) or not path.is_file():
         # the log is read with O_NOFOLLOW; no folder on the way to it may be a link either
         integrity.append(IntegrityCheck(f"claim {claim.id}: log", CheckStatus.WARN,
-                                        f"log {log_name!r} is not a file in the submission"))
+                                        _("log {name} is not a file in the submission")
+                                        .format(name=repr(log_name))))
         return result
     from grader import logs
     claimed = spec.get("value")

@@ -30,27 +30,35 @@ def forgiving_ids(submission: Submission, assignment: Assignment
     warnings: list[IntegrityCheck] = []
     for qid, value in submission.answers.items():
         for dotted, answer in _dotted(qid, value, questions):
-            where = submission.where(dotted.split(".")[0] if dotted != qid else qid)
+            where = _where(submission, dotted.split(".")[0] if dotted != qid else qid)
             if dotted != qid:
-                warnings.append(IntegrityCheck(ANSWERS_FILE_CHECK, CheckStatus.WARN, (
-                    f'{where}: {dotted} = {_short(answer)} is a TOML nesting slip (a bare '
-                    f'{dotted} is read as a table); write "{dotted}" = {_short(answer)} with '
-                    "quotes. Graded as the answer to question " + dotted)))
+                warnings.append(IntegrityCheck(ANSWERS_FILE_CHECK, CheckStatus.WARN, _(
+                    '{where}: {id} = {answer} is a TOML nesting slip (a bare {id} is read as a '
+                    'table); write "{id}" = {answer} with quotes. Graded as the answer to '
+                    'question {id}').format(where=where, id=dotted, answer=_short(answer))))
             if dotted in questions:
                 answers[dotted] = answer
             else:
-                known = ", ".join(sorted(questions)) or "none"
-                warnings.append(IntegrityCheck(ANSWERS_FILE_CHECK, CheckStatus.WARN, (
-                    f'{where}: "{dotted}" is not a question of this assignment; ignored '
-                    f"(questions: {known})")))
+                known = ", ".join(sorted(questions)) or _("none")
+                warnings.append(IntegrityCheck(ANSWERS_FILE_CHECK, CheckStatus.WARN, _(
+                    '{where}: "{id}" is not a question of this assignment; ignored '
+                    "(questions: {known})").format(where=where, id=dotted, known=known)))
     claim_ids = {c.id for c in assignment.claims}
     for cid in submission.claims:
         if cid not in claim_ids:
-            warnings.append(IntegrityCheck(ANSWERS_FILE_CHECK, CheckStatus.WARN, (
-                f'{submission.where(cid)}: claim "{cid}" is not a claim of this assignment; '
-                f"ignored (claims: {', '.join(sorted(claim_ids)) or 'none'})")))
+            warnings.append(IntegrityCheck(ANSWERS_FILE_CHECK, CheckStatus.WARN, _(
+                '{where}: claim "{id}" is not a claim of this assignment; ignored '
+                "(claims: {known})").format(where=_where(submission, cid), id=cid,
+                                            known=", ".join(sorted(claim_ids)) or _("none"))))
     claims = {k: v for k, v in submission.claims.items() if k in claim_ids}
     return replace(submission, answers=answers, claims=claims), warnings
+
+
+def _where(submission: Submission, key: str) -> str:
+    """`answers.toml line 7`, in the reader's language (Submission.where is for errors)."""
+    line = submission.line_of(key)
+    name = submission.path.name
+    return _("{file} line {line}").format(file=name, line=line) if line else name
 
 
 def _dotted(qid: str, value: Any, questions: set[str]) -> list[tuple[str, Any]]:
@@ -79,7 +87,8 @@ def grade_question(entry: KeyEntry, submission: Submission,
         reading = read(raw, entry.form, expect_dims=_dims(entry))
     except AnswerParseError as e:
         return replace(result, status=QuestionStatus.UNPARSABLE,
-                       feedback=f'{submission.where(q.id)}: "{q.id}" = {_short(raw)}: {e}')
+                       feedback=_('{where}: "{id}" = {answer}: {error}').format(
+                           where=_where(submission, q.id), id=q.id, answer=_short(raw), error=e))
     return _score(result, entry, reading)
 
 

@@ -47,9 +47,11 @@ class RosterMatch:
     not_in_roster: list[str] = field(default_factory=list)          # graded, not in Canvas
 
     def lines(self) -> list[str]:
-        out = [f"in the Canvas roster, not graded: {r.student} (ID {r.cells['ID']})"
-               for r in self.not_graded]
-        out += [f"graded, not in the Canvas roster: {s}" for s in self.not_in_roster]
+        from grader.i18n import _
+        out = [_("in the Canvas roster, not graded: {student} (ID {id})").format(
+            student=r.student, id=r.cells["ID"]) for r in self.not_graded]
+        out += [_("graded, not in the Canvas roster: {student}").format(student=s)
+                for s in self.not_in_roster]
         return out
 
 

@@ -98,17 +98,20 @@ def identity_check(submission: Submission) -> IntegrityCheck | None:
     stated = submission.stated_student
     if stated is None:
         return None
-    where = submission.where("student")
+    from grader.i18n import _
+    line = submission.line_of("student")
+    where = (_("{file} line {line}").format(file=submission.path.name, line=line) if line
+             else submission.path.name)
     if isinstance(stated, bool) or not isinstance(stated, (str, int)):
-        return IntegrityCheck("student", CheckStatus.WARN,
-                              f"{where}: student = {_quoted(stated)} is not a name; graded as "
-                              f"folder {submission.student!r}")
+        return IntegrityCheck("student", CheckStatus.WARN, _(
+            "{where}: student = {stated} is not a name; graded as folder {folder}").format(
+                where=where, stated=_quoted(stated), folder=repr(submission.student)))
     if _same_name(str(stated), submission.student):
         return None
-    return IntegrityCheck("student", CheckStatus.WARN,
-                          f"{where} says student = {_quoted(stated)}, but the folder is "
-                          f"{submission.student!r}; graded as {submission.student!r} (the "
-                          "folder decides whose grade it is)")
+    return IntegrityCheck("student", CheckStatus.WARN, _(
+        "{where} says student = {stated}, but the folder is {folder}; graded as {folder} (the "
+        "folder decides whose grade it is)").format(where=where, stated=_quoted(stated),
+                                                    folder=repr(submission.student)))
 
 
 def _same_name(a: str, b: str) -> bool:

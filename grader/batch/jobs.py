@@ -48,6 +48,14 @@ class Done:
     page_only: bool = False     # a stored result whose page was rewritten, nothing graded
 
 
+def too_long(timeout_s: float, lang: str) -> str:
+    """The error row of a student whose grading overran, in the class's language."""
+    from grader.i18n import _, use_language
+    with use_language(lang):
+        return _("grading took longer than {seconds} s and was stopped").format(
+            seconds=f"{timeout_s:g}")
+
+
 def error_result(folder: Path, assignment: Assignment, message: str) -> Result:
     lines = message.strip().splitlines()
     return Result(folder.name, assignment.id, error=lines[0] if lines else "unusable folder")

@@ -11,7 +11,8 @@ import time
 from collections import deque
 from typing import Any, Callable
 
-from grader.batch.jobs import Done, Job, Setup, WorkerState, error_result
+from grader.batch.jobs import Done, Job, Setup, WorkerState, error_result, too_long
+from grader.i18n import _, use_language
 
 
 def _worker_main(conn: multiprocessing.connection.Connection, setup: Setup) -> None:
@@ -99,11 +100,15 @@ def _collect(w: _Worker, setup: Setup) -> Done | None:
     if not w.process.is_alive():
         w.process.join(timeout=1)
         code = w.process.exitcode
-        why = f"killed by signal {-code}" if code is not None and code < 0 else f"exit code {code}"
-        message = f"the grading process died while grading this folder ({why})"
+        with use_language(setup.assignment.lang):
+            why = (_("killed by signal {signal}").format(signal=-code)
+                   if code is not None and code < 0 else
+                   _("exit code {code}").format(code=code))
+            message = _("the grading process died while grading this folder ({why})").format(
+                why=why)
     elif time.monotonic() > w.deadline:
         w.process.kill()
-        message = f"grading took longer than {job.timeout_s:g} s and was stopped"
+        message = too_long(job.timeout_s, setup.assignment.lang)
     else:
         return None
     return Done(job.folder, error_result(job.folder, setup.assignment, message))

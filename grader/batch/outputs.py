@@ -22,23 +22,35 @@ class BatchOutcome:
     canvas_csv: Path | None = None
     elapsed_s: float = 0.0
     roster: list[str] = field(default_factory=list)     # --canvas-roster: missing either side
+    lang: str = "en"                                    # of the lines `show` prints
 
     @property
     def errors(self) -> list[Result]:
         return [r for r in self.results if r.error is not None]
 
     def show(self) -> None:
+        from grader.i18n import use_language
+        with use_language(self.lang):
+            self._show()
+
+    def _show(self) -> None:
         from rich.console import Console
+
+        from grader.i18n import N_, _
         console = Console()
-        console.print(f"{len(self.results)} students: {self.graded} graded, {self.skipped} "
-                      f"unchanged, {len(self.errors)} with errors ({self.elapsed_s:.1f} s)")
-        for label, path in (("class page", self.index), ("grades", self.grades_csv),
-                            ("Canvas import", self.canvas_csv), ("gradebook", self.db)):
+        console.print(_("{students} students: {graded} graded, {skipped} unchanged, {errors} "
+                        "with errors ({seconds} s)").format(
+            students=len(self.results), graded=self.graded, skipped=self.skipped,
+            errors=len(self.errors), seconds=f"{self.elapsed_s:.1f}"))
+        for label, path in ((N_("class page"), self.index), (N_("grades"), self.grades_csv),
+                            (N_("Canvas import"), self.canvas_csv), (N_("gradebook"), self.db)):
             if path is not None:
-                console.print(f"{label}: {path}", markup=False, highlight=False, soft_wrap=True)
+                console.print(f"{_(label)}: {path}", markup=False, highlight=False,
+                              soft_wrap=True)
         for r in self.errors:
-            console.print(f"error: {r.student}: {r.error}", markup=False, highlight=False,
-                          soft_wrap=True)
+            console.print(_("error: {student}: {error}").format(student=r.student,
+                                                                 error=r.error),
+                          markup=False, highlight=False, soft_wrap=True)
         for line in self.roster:
             console.print(line, markup=False, highlight=False, soft_wrap=True)
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import time
 from typing import Any, Callable
 
-from grader.batch.jobs import RAY_MISSING, Done, Job, Setup, WorkerState, error_result
+from grader.batch.jobs import (RAY_MISSING, Done, Job, Setup, WorkerState, error_result,
+                               too_long)
 from grader.errors import GradebookError
 
 _RAY_STATE: dict[tuple[str, ...], WorkerState] = {}
@@ -64,7 +65,7 @@ def run_ray(jobs: list[Job], setup: Setup, n_workers: int, on_done: Callable[[Do
                     refs.pop(ref)
                     on_done(Done(job.folder, error_result(
                         job.folder, setup.assignment,
-                        f"grading took longer than {job.timeout_s:g} s and was stopped")))
+                        too_long(job.timeout_s, setup.assignment.lang))))
     finally:
         if started:
             ray.shutdown()

@@ -100,17 +100,20 @@ def run_batch(root: Path, assignment_path: Path | None = None, *, jobs: int | No
         digest = sha256_text(planner.a_hash + grader.__version__
                              + "".join(digests[f] for f, _ in ordered))
         book.finish_run(graded, skipped, sum(r.error is not None for r in final))
+    from grader.i18n import use_language
     from grader.similar import class_section      # alike code, checkpoints, logs (issue 14)
-    similar = class_section([f for f in folders if f not in refused], assignment, out)
+    with use_language(assignment.lang):           # its pages in the class page's language
+        similar = class_section([f for f in folders if f not in refused], assignment, out)
     index, grades_csv, canvas_csv = write_outputs(final, assignment, out,
                                                   sha256_text(digest + similar.digest), similar)
     roster_lines: list[str] = []
     if roster is not None:      # canvas.csv keyed by Canvas' own ids instead
         from grader.roster import write_roster_csv
-        roster_lines = write_roster_csv(final, assignment, roster, root, canvas_csv).lines()
+        with use_language(assignment.lang):
+            roster_lines = write_roster_csv(final, assignment, roster, root, canvas_csv).lines()
         (out / ".batch-outputs").unlink(missing_ok=True)   # a plain re-run rewrites canvas.csv
     return BatchOutcome(final, graded, skipped, out, db_path, index, grades_csv, canvas_csv,
-                        time.monotonic() - t0, roster_lines)
+                        time.monotonic() - t0, roster_lines, assignment.lang)
 
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from grader.assignment import Claim
 from grader.claims.controls import ControlResult
 from grader.i18n import _
+from grader.i18n.sandbox_text import from_sandbox
 from grader.results import CheckStatus, IntegrityCheck
 from grader.sandbox import Outcome, describe
 
@@ -38,7 +39,7 @@ def control_row(claim: Claim, control: ControlResult) -> IntegrityCheck:
 
 def _bounds(claim: Claim, outcome: Outcome) -> IntegrityCheck:
     """Loud where the machine offers no cgroup or no bubblewrap: the bounds are weaker."""
-    text = describe(outcome) if outcome.bounds else _("bounds unknown")
+    text = from_sandbox(describe(outcome)) if outcome.bounds else _("bounds unknown")
     if outcome.degraded:
         return IntegrityCheck(f"claim {claim.id}: sandbox", CheckStatus.WARN,
                               _("bubblewrap is not installed: the re-run had no filesystem "

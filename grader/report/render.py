@@ -12,6 +12,7 @@ from markupsafe import Markup
 
 from grader.i18n import current as current_language
 from grader.i18n import mistake, status_word
+from grader.i18n.labels import check_name, part_label, part_note
 from grader.report.escaping import inline_svg, md_escape
 from grader.report.formatting import (fmt_answer, fmt_number, fmt_points, fmt_shape,
                                       fmt_tolerance, mark, matrix_rows, matrix_text,
@@ -48,13 +49,21 @@ def environment() -> jinja2.Environment:
         svg=inline_svg, status=shown_status, claim_status=shown_claim_status,
         feedback_line=feedback_line, metric=metric_value, tolerance=fmt_tolerance,
         say=_at_render(status_word), mistake=_at_render(mistake),
+        kind=_at_render(_kind_word), check=_at_render(check_name),
+        part_label=_at_render(part_label), part_note=_at_render(part_note),
     )
     # the current language is looked up at each call, so one cached environment serves all
     from grader import i18n
     env.install_gettext_callables(gettext=lambda s: i18n._(s),    # type: ignore[attr-defined]
                                   ngettext=lambda s, p, n: i18n.ngettext(s, p, n),
+                                  pgettext=lambda c, s: i18n.pgettext(c, s),
                                   newstyle=True)
     return env
+
+
+def _kind_word(kind: str) -> str:
+    from grader.similar.pages import kind_word
+    return kind_word(kind)
 
 
 _FORMAT = Visibility.of("format")

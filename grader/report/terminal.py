@@ -13,6 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from grader.i18n import _, status_word
+from grader.i18n.labels import check_name
 from grader.report.formatting import fmt_answer, fmt_points, fmt_tolerance, metric_value
 from grader.report.render import _context
 from grader.report.visibility import (Visibility, claim_reason, feedback_line,
@@ -69,7 +70,7 @@ def print_terminal(result: Result, console: Console | None = None, *,
     head = Text.assemble(_text(result.student, "bold"), " · ", _text(result.assignment))
     console.print(head)
     if result.error:
-        console.print(_text(f"error: {result.error}", "bold red"))
+        console.print(_text(_("error: {error}").format(error=result.error), "bold red"))
     if result.questions:
         table = Table(title=_("Questions"), title_justify="left", expand=False)
         table.add_column(_("id"), no_wrap=True)
@@ -95,7 +96,8 @@ def print_terminal(result: Result, console: Console | None = None, *,
         for name in (_("check"), _("status"), _("detail")):
             table.add_column(name, no_wrap=name == _("status"))
         for i in result.integrity:
-            table.add_row(_text(i.check), _text(status_word(i.status), _CHECK_STYLE[i.status]),
+            table.add_row(_text(check_name(i.check)),
+                          _text(status_word(i.status), _CHECK_STYLE[i.status]),
                           _text(i.detail))
         console.print(table)
     elif result.integrity:

@@ -17,10 +17,11 @@ from rich.table import Table
 import grader
 from grader.assignment import Assignment, find_assignment, load_assignment
 from grader.errors import AssignmentError, GradeError
+from grader.i18n import _, current, use_language
 from grader.inputs import key_line, read_toml
 from grader.similar.code import starter_sources
 from grader.similar.material import collect, find_student_folders
-from grader.similar.pages import kinds_text, pair_page_name, write_pages
+from grader.similar.pages import kind_word, kinds_text, pair_page_name, write_pages
 from grader.similar.ranking import THRESHOLD, Similarity, analyse
 from grader.submission import load_submission
 
@@ -31,35 +32,46 @@ SECTION_PAIRS = 10           # pairs the class page shows; the rest are one clic
 class SimilarOutcome:
     similarity: Similarity
     index: Path
+    lang: str = "en"                # of the pages, the details and `show`
 
     def to_json(self) -> dict[str, object]:
         return self.similarity.to_json()
 
     def show(self, console: Console | None = None) -> None:
         console = console or Console()
+        with use_language(self.lang):
+            self._show(console)
+
+    def _show(self, console: Console) -> None:
         listed = self.similarity.listed()
-        table = Table(title=f"{len(listed)} pairs scoring at least {THRESHOLD}")
-        for col in ("a", "b", "score", "evidence"):
+        table = Table(title=_("{count} pairs scoring at least {threshold}").format(
+            count=len(listed), threshold=THRESHOLD))
+        for col in ("a", "b", _("score"), _("evidence")):
             table.add_column(col)
         for p in listed:
-            table.add_row(p.a, p.b, f"{p.score:.3f}", "; ".join(
-                f"{k} {ev.score:.2f}: {ev.detail}" for k, ev in p.evidence.items()))
+            table.add_row(p.a, p.b, f"{p.score:.3f}", _("; ").join(
+                f"{kind_word(k)} {ev.score:.2f}: {ev.detail}" for k, ev in p.evidence.items()))
         console.print(table)
         for w in self.similarity.warnings:
-            console.print(f"not compared: {w}", markup=False, highlight=False, soft_wrap=True)
-        console.print(f"pages: {self.index}", markup=False, highlight=False, soft_wrap=True)
+            console.print(_("not compared: {why}").format(why=w), markup=False,
+                          highlight=False, soft_wrap=True)
+        console.print(_("pages: {index}").format(index=self.index), markup=False,
+                      highlight=False, soft_wrap=True)
 
 
 def run_similar(root: Path, assignment_path: Path | None = None,
-                out: Path | None = None) -> SimilarOutcome:
-    """Compare every pair of students under ROOT; pages into OUT (default ROOT/.grade/similar)."""
+                out: Path | None = None, lang: str | None = None) -> SimilarOutcome:
+    """Compare every pair of students under ROOT; pages into OUT (default ROOT/.grade/similar),
+    in `lang` (default: the assignment's `lang`, else English)."""
     root = Path(root)
     out = Path(out) if out is not None else root / ".grade" / "similar"
     folders = find_student_folders(root, skip=(out,))
     assignment = _assignment(root, assignment_path, folders)
-    similarity = similarity_of(folders, starter_paths(assignment) if assignment else [])
-    title = assignment.title if assignment else root.resolve().name
-    return SimilarOutcome(similarity, write_pages(similarity, out, title))
+    lang = lang or (assignment.lang if assignment else "en")
+    with use_language(lang):
+        similarity = similarity_of(folders, starter_paths(assignment) if assignment else [])
+        title = assignment.title if assignment else root.resolve().name
+        return SimilarOutcome(similarity, write_pages(similarity, out, title), lang)
 
 
 def similarity_of(folders: list[Path], starter: list[Path],
@@ -133,7 +145,7 @@ def class_section(folders: list[Path], assignment: Assignment, out: Path,
     try:
         starter, notes = starter_paths(assignment), ()
     except AssignmentError as e:          # grading goes on; the page says what was not done
-        starter, notes = [], (f"starter code not subtracted: {e}",)
+        starter, notes = [], (_("starter code not subtracted: {error}").format(error=e),)
     stamp = _stamp(folders, assignment, starter)
     marker, pairs_json = target / ".stamp", target / "pairs.json"
     if not (marker.is_file() and pairs_json.is_file()
@@ -151,7 +163,7 @@ def class_section(folders: list[Path], assignment: Assignment, out: Path,
 
 
 def _stamp(folders: list[Path], assignment: Assignment, starter: list[Path]) -> str:
-    h = hashlib.sha256(grader.__version__.encode())
+    h = hashlib.sha256((grader.__version__ + current()).encode())   # pages in one language
     for path in [assignment.path, *starter]:
         h.update(f"{path}:{path.stat().st_size}:{path.stat().st_mtime_ns}".encode())
     for student in collect(folders).students:

@@ -37,6 +37,7 @@ from typing import Any
 
 import numpy as np
 
+from grader.i18n import N_, _
 from grader.similar.evidence import Evidence, Kind, LayerRow, PairKey
 from grader.similar.material import MAX_CHECKPOINT_BYTES, Student
 
@@ -55,7 +56,20 @@ STATE_KEYS = ("state_dict", "model_state_dict", "model", "net", "network", "para
 
 
 class CheckpointUnreadable(Exception):
-    """A checkpoint that cannot be read safely; reported as a warning, never a crash."""
+    """A checkpoint that cannot be read safely; reported as a warning, never a crash. Its text
+    is English from the msgids below (it may come from a worker process, which has no
+    language): `unreadable_reason` says it in the current one."""
+
+
+_REASONS = (N_("a symlink; not followed"), N_("{size} bytes is past the checkpoint limit"),
+            N_("no state dict (a dict of tensors) inside"), N_("no floating-point tensors"),
+            N_("not a weights-only checkpoint ({error})"), N_("unreadable safetensors ({error})"))
+
+
+def unreadable_reason(text: str) -> str:
+    from grader.i18n import current
+    from grader.i18n.matching import by_length, translate
+    return text if current() == "en" else translate(text, by_length(_REASONS), _)
 
 
 # --- reading -----------------------------------------------------------------------------------
@@ -63,21 +77,22 @@ class CheckpointUnreadable(Exception):
 def load_state(path: Path) -> OrderedDict[str, np.ndarray]:
     """Float tensors of a checkpoint as float32 arrays, `module.` prefixes dropped."""
     if path.is_symlink():
-        raise CheckpointUnreadable("a symlink; not followed")
+        raise CheckpointUnreadable(N_("a symlink; not followed"))
     size = path.stat().st_size
     if size > MAX_CHECKPOINT_BYTES:
-        raise CheckpointUnreadable(f"{size:,} bytes is past the checkpoint limit")
+        raise CheckpointUnreadable(N_("{size} bytes is past the checkpoint limit").format(
+            size=f"{size:,}"))
     raw = _read_safetensors(path) if path.suffix == ".safetensors" else _read_torch(path)
     state = _find_state(raw)
     if state is None:
-        raise CheckpointUnreadable("no state dict (a dict of tensors) inside")
+        raise CheckpointUnreadable(N_("no state dict (a dict of tensors) inside"))
     out: OrderedDict[str, np.ndarray] = OrderedDict()
     for name, t in state.items():
         if hasattr(t, "is_floating_point") and t.is_floating_point() and t.numel() >= MIN_NUMEL:
             key = name[7:] if name.startswith("module.") else name
             out[key] = t.detach().to("cpu").float().numpy()
     if not out:
-        raise CheckpointUnreadable("no floating-point tensors")
+        raise CheckpointUnreadable(N_("no floating-point tensors"))
     return out
 
 
@@ -88,8 +103,8 @@ def _read_torch(path: Path) -> Any:
             warnings.simplefilter("ignore", UserWarning)
             return _torch_load(torch, path)
     except Exception as e:   # noqa: BLE001 - a hostile or damaged file may raise anything
-        raise CheckpointUnreadable(f"not a weights-only checkpoint ({type(e).__name__})"
-                                   ) from None
+        raise CheckpointUnreadable(N_("not a weights-only checkpoint ({error})").format(
+            error=type(e).__name__)) from None
 
 
 def _torch_load(torch: Any, path: Path) -> Any:
@@ -104,7 +119,8 @@ def _read_safetensors(path: Path) -> Any:
     try:
         return load_file(str(path))
     except Exception as e:   # noqa: BLE001 - damaged headers raise several types
-        raise CheckpointUnreadable(f"unreadable safetensors ({type(e).__name__})") from None
+        raise CheckpointUnreadable(N_("unreadable safetensors ({error})").format(
+            error=type(e).__name__)) from None
 
 
 def _find_state(obj: Any, depth: int = 0) -> dict[str, Any] | None:
@@ -256,7 +272,7 @@ def row_signature(x: np.ndarray) -> np.ndarray | None:
 def compare_states(a: Loaded, b: Loaded) -> Evidence:
     rows = [_layer_row(na, a, nb, b) for na, nb in align(a.state, b.state)]
     if not rows:
-        return Evidence(Kind.CHECKPOINT, 0.0, "no tensors of the same shape")
+        return Evidence(Kind.CHECKPOINT, 0.0, _("no tensors of the same shape"))
     weights = [r for r in rows if r.cosine is not None]
     cos = float(np.mean([max(0.0, r.cosine) for r in weights])) if weights else 0.0
     same = sum(r.identical for r in rows)
@@ -266,14 +282,16 @@ def compare_states(a: Loaded, b: Loaded) -> Evidence:
     score = max(cos, ident, perm)
     parts = []
     if weights:
-        parts.append(f"layers {_layer_name(weights[0].name_a)}…{_layer_name(weights[-1].name_a)}"
-                     f": cosine {cos:.3f}")
-    parts.append(f"{same}/{len(rows)} tensors identical")
+        parts.append(_("layers {first}…{last}: cosine {cosine}").format(
+            first=_layer_name(weights[0].name_a), last=_layer_name(weights[-1].name_a),
+            cosine=f"{cos:.3f}"))
+    parts.append(_("{same}/{total} tensors identical").format(same=same, total=len(rows)))
     if matched:
         full = sum(m >= 0.9 for m in matched)
-        parts.append(f"rows matched one-to-one under a channel permutation: {perm:.0%} "
-                     f"({full}/{len(matched)} layers nearly all)")
-    return Evidence(Kind.CHECKPOINT, min(1.0, score), "; ".join(parts), layers=tuple(rows))
+        parts.append(_("rows matched one-to-one under a channel permutation: {share} "
+                       "({full}/{layers} layers nearly all)").format(
+            share=f"{perm:.0%}", full=full, layers=len(matched)))
+    return Evidence(Kind.CHECKPOINT, min(1.0, score), _("; ").join(parts), layers=tuple(rows))
 
 
 def _layer_name(name: str) -> str:
@@ -334,7 +352,8 @@ def compare_checkpoints(students: list[Student], warnings: list[str],
     for s, outcome in _sketch_all(sorted(students, key=lambda s: s.name)):
         for path, result in outcome:
             if isinstance(result, str):
-                warnings.append(f"{s.name}/{s.label(path)}: {result}; not compared")
+                warnings.append(_("{file}: {reason}; not compared").format(
+                    file=f"{s.name}/{s.label(path)}", reason=unreadable_reason(result)))
             else:
                 sketches.append(result)
                 chosen[s.name] = path

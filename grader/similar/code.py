@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from itertools import combinations
 from pathlib import Path
 
+from grader.i18n import _
 from grader.similar.evidence import Evidence, Kind, PairKey, SpanPair
 from grader.similar.material import Student
 
@@ -91,7 +92,8 @@ def read_sources(student: Student) -> list[Source]:
     for path in student.code:
         label = student.label(path)
         if path.suffix.lower() == ".ipynb":
-            sources += [Source(f"{label} cell {i}", tuple(cell.splitlines()))
+            sources += [Source(_("{file} cell {cell}").format(file=label, cell=i),
+                               tuple(cell.splitlines()))
                         for i, cell in _notebook_cells(path)]
         else:
             text = path.read_bytes().decode("utf-8", errors="replace")
@@ -199,12 +201,14 @@ def _evidence(fa: Fingerprints, fb: Fingerprints, hs: list[int], score: float,
               na: int, nb: int) -> Evidence:
     spans = shared_spans(fa, fb, hs)
     longest = max((s.tokens for s in spans), default=0)
-    detail = (f"{len(hs)} shared fingerprints ({len(hs) / max(na, 1):.0%} of a's, "
-              f"{len(hs) / max(nb, 1):.0%} of b's)")
+    detail = _("{count} shared fingerprints ({of_a} of a's, {of_b} of b's)").format(
+        count=len(hs), of_a=f"{len(hs) / max(na, 1):.0%}", of_b=f"{len(hs) / max(nb, 1):.0%}")
     if spans:
         s = spans[0]
-        detail += (f"; longest stretch {longest} tokens: {s.file_a} lines {s.lines_a[0]}–"
-                   f"{s.lines_a[1]} ≈ {s.file_b} lines {s.lines_b[0]}–{s.lines_b[1]}")
+        detail += _("; longest stretch {tokens} tokens: {file_a} lines {a}–{a_end} ≈ {file_b} "
+                    "lines {b}–{b_end}").format(
+            tokens=longest, file_a=s.file_a, a=s.lines_a[0], a_end=s.lines_a[1],
+            file_b=s.file_b, b=s.lines_b[0], b_end=s.lines_b[1])
     return Evidence(Kind.CODE, score, detail, spans=tuple(spans))
 
 

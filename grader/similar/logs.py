@@ -23,6 +23,7 @@ import numpy as np
 
 from grader import logs as log_reader
 from grader.errors import GradeError
+from grader.i18n import _
 from grader.similar.evidence import Evidence, Kind, PairKey, SeriesRow
 from grader.similar.material import Student
 
@@ -83,8 +84,8 @@ def _same_files(files: dict[str, list[LogFile]]) -> list[tuple[PairKey, Evidence
         for fa, fb in combinations(sorted(same, key=lambda f: f.student), 2):
             if fa.student != fb.student:
                 out.append(((fa.student, fb.student), Evidence(
-                    Kind.LOG, 1.0, f"{fa.label} and {fb.label} are the same log "
-                                   f"(sha256 {digest[:12]}…)")))
+                    Kind.LOG, 1.0, _("{a} and {b} are the same log (sha256 {digest}…)").format(
+                        a=fa.label, b=fb.label, digest=digest[:12]))))
     return out
 
 
@@ -108,9 +109,9 @@ def _shared_runs(files: dict[str, list[LogFile]]) -> list[tuple[PairKey, Evidenc
                    len(set().union(*(f.runs for f in files[b]))))
         score = min(1.0, count / max(size, 1))
         out.append(((a, b), Evidence(
-            Kind.LOG, score, f"{count} runs of {RUN} consecutive numbers end in the same "
-                             f"{TAIL_DIGITS} digits ({count / max(size, 1):.0%} of the shorter "
-                             "log)")))
+            Kind.LOG, score, _("{count} runs of {run} consecutive numbers end in the same "
+                               "{digits} digits ({share} of the shorter log)").format(
+                count=count, run=RUN, digits=TAIL_DIGITS, share=f"{count / max(size, 1):.0%}"))))
     return out
 
 
@@ -142,11 +143,13 @@ def _offset_series(files: dict[str, list[LogFile]]) -> list[tuple[PairKey, Evide
                     old[1].append(row)
     out = []
     for key, (score, rows) in best.items():
-        parts = [f"{r.metric} at {len(r.epochs)} common epochs = "
-                 + ("the classmate's exactly" if r.offset == 0
-                    else f"the classmate's {r.offset:+.4g}") for r in rows]
-        out.append((key, Evidence(Kind.LOG, score, "; ".join(parts)
-                                  + " (b − a constant up to the printed precision)",
+        parts = [(_("{metric} at {epochs} common epochs = the classmate's exactly")
+                  if r.offset == 0 else
+                  _("{metric} at {epochs} common epochs = the classmate's {offset}")).format(
+                      metric=r.metric, epochs=len(r.epochs), offset=f"{r.offset:+.4g}")
+                 for r in rows]
+        out.append((key, Evidence(Kind.LOG, score, _("; ").join(parts)
+                                  + _(" (b − a constant up to the printed precision)"),
                                   series=tuple(rows))))
     return out
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.errors import GradeError
+from grader.i18n import _
 from grader.submission import load_submission
 
 CODE_SUFFIXES = frozenset({".py", ".ipynb"})
@@ -112,11 +113,14 @@ def _bounded(folder: Path, paths: list[Path], limit: int, kind: str,
     for path in paths:
         size = path.stat().st_size
         if size > limit:
-            warnings.append(f"{folder.name}/{path.relative_to(folder).as_posix()}: {size:,} bytes "
-                            f"is past the {kind} limit ({limit:,}); not compared")
+            warnings.append(_("{file}: {size} bytes is past the {kind} limit ({limit}); not "
+                              "compared").format(
+                file=f"{folder.name}/{path.relative_to(folder).as_posix()}", size=f"{size:,}",
+                kind=_(kind), limit=f"{limit:,}"))
         elif size:
             kept.append(path)
     if len(kept) > MAX_FILES:
-        warnings.append(f"{folder.name}: {len(kept)} {kind} files; only the first {MAX_FILES} "
-                        "are compared")
+        warnings.append(_("{student}: {count} {kind} files; only the first {first} are "
+                          "compared").format(student=folder.name, count=len(kept),
+                                             kind=_(kind), first=MAX_FILES))
     return tuple(kept[:MAX_FILES])

@@ -7,6 +7,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader.i18n import N_, _, current
 from grader.similar.evidence import Evidence, Kind
 from grader.similar.ranking import THRESHOLD, Pair, Similarity
 
@@ -41,20 +42,29 @@ def write_pages(similarity: Similarity, out: Path, title: str,
     pair_template = env.get_template("similar_pair.html.j2")
     for p in listed:
         (out / p.page).write_text(pair_template.render(a=p.a, b=p.b, score=p.score,
-                                                       evidence=p.evidence), encoding="utf-8")
+                                                       evidence=p.evidence, lang=current()),
+                                  encoding="utf-8")
     index = out / "index.html"
     index.write_text(env.get_template("similar.html.j2").render(
         title=title, students=len(similarity.students), pairs=listed, threshold=threshold,
         total_pairs=len(similarity.pairs), warnings=list(similarity.warnings),
-        starter=[p.name for p in similarity.starter]), encoding="utf-8")
+        starter=[p.name for p in similarity.starter], lang=current()), encoding="utf-8")
     (out / "pairs.json").write_text(json.dumps(similarity.to_json(threshold),
                                                ensure_ascii=False, indent=1), encoding="utf-8")
     return index
+
+
+KIND_WORDS = {Kind.CODE: N_("code"), Kind.CHECKPOINT: N_("checkpoint"), Kind.LOG: N_("log")}
+
+
+def kind_word(kind: str) -> str:
+    """A kind of evidence as the reader calls it (JSON keys stay English)."""
+    return _(KIND_WORDS.get(Kind(kind), kind)) if kind in set(map(str, Kind)) else kind
 
 
 def kinds_text(pair: dict[str, object]) -> str:
     """`code 0.93, log 1.00` from a pair's JSON, for terminals and the class page."""
     evidence = pair.get("evidence", {})
     assert isinstance(evidence, dict)
-    return ", ".join(f"{k} {float(v['score']):.2f}" for k, v in evidence.items()
-                     if k in {str(kind) for kind in Kind})
+    return _(", ").join(f"{kind_word(k)} {float(v['score']):.2f}" for k, v in evidence.items()
+                        if k in {str(kind) for kind in Kind})

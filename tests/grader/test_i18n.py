@@ -2,6 +2,7 @@
 files, catalogs complete, JSON keys and status words untouched, CJK text drawn by a real font."""
 from __future__ import annotations
 
+import csv
 import json
 import re
 import shutil
@@ -15,6 +16,7 @@ from click.testing import CliRunner
 from rich.console import Console
 
 from bench.batch import answer_only_assignment
+from english_scan import english_runs
 from grader import report
 from grader.assignment import load_assignment
 from grader.cli import main
@@ -95,6 +97,23 @@ def test_chinese_report_has_no_english_template_text(demo) -> None:
         assert english not in html, english
     for chinese in ("你的答案", "题目", "标准答案", "识别出的错误", "解题过程", "部分正确"):
         assert chinese in html, chinese
+
+
+@pytest.mark.parametrize("student", STUDENTS)
+def test_chinese_demo_pages_hold_no_english_sentence(demo, student: str) -> None:
+    """Only people's words stay English: the assignment's title, what the student wrote, the
+    TA's comments in manual.csv; and the worked steps, which are formulas."""
+    result = demo[(student, "zh")]
+    with open(ROOT / "assignments" / "demo" / "manual.csv", encoding="utf-8") as f:
+        comments = [row["comment"] for row in csv.DictReader(f) if row.get("comment")]
+    people = ["Demo: CNNs, RNNs and attention", *comments,
+              *(q.given for q in result.questions if isinstance(q.given, str)),
+              *(step for q in result.questions for step in q.steps)]
+    console = Console(record=True, width=1000, color_system=None, force_terminal=False)
+    with use_language("zh"):
+        report.print_terminal(result, console)      # wide: no step is cut across lines
+    for name, text in (("html", render(result, "zh", "html")), ("txt", console.export_text())):
+        assert english_runs(text, people) == [], name
 
 
 def test_steps_stay_formulas_and_mistakes_are_translated_by_msgid(demo) -> None:

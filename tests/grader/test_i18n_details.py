@@ -74,3 +74,45 @@ def test_class_page_in_chinese(tmp_path: Path) -> None:
         assert english not in page, english
     for chinese in ("点击列标题排序", "<h2>学生</h2>", "已验证"):
         assert chinese in page, chinese
+
+
+def test_grade_similar_speaks_the_chosen_language(tmp_path: Path) -> None:
+    """`--lang zh`: the pages, the JSON's `detail` and the terminal in Chinese; keys, kinds
+    and scores as in English. The training log is a real one (tests/grader/logs/wild)."""
+    import json
+
+    from click.testing import CliRunner
+
+    from grader.cli import main
+    log = next(p for p in sorted((LOGS / "wild").glob("*.log")) if p.stat().st_size > 2000)
+    for student, name in (("x", "train.log"), ("y", "my_log.txt")):
+        (tmp_path / "class" / student).mkdir(parents=True)
+        (tmp_path / "class" / student / name).write_bytes(log.read_bytes())
+    runs = {lang: CliRunner().invoke(main, ["similar", str(tmp_path / "class"), "--out",
+                                            str(tmp_path / lang), "--lang", lang, "--json"])
+            for lang in ("en", "zh")}
+    en, zh = (json.loads(runs[lang].stdout)["pairs"] for lang in ("en", "zh"))
+    assert [(p["a"], p["b"], p["score"], list(p["evidence"])) for p in en] == \
+        [(p["a"], p["b"], p["score"], list(p["evidence"])) for p in zh] == \
+        [("x", "y", 1.0, ["log"])]
+    assert en[0]["evidence"]["log"]["detail"].startswith("train.log and my_log.txt are the same")
+    assert zh[0]["evidence"]["log"]["detail"].startswith("train.log 和 my_log.txt 是同一份日志")
+    page = (tmp_path / "zh" / "x--y.html").read_text(encoding="utf-8")
+    assert '<html lang="zh">' in page and "日志：1.000" in page and "← 全部配对" in page
+    shown = CliRunner().invoke(main, ["similar", str(tmp_path / "class"), "--out",
+                                      str(tmp_path / "zh"), "--lang", "zh"])
+    assert "1 对得分不低于 0.3" in shown.output and "页面：" in shown.output
+
+
+def test_the_english_scanner_finds_sentences_and_leaves_code_alone() -> None:
+    from english_scan import english_runs
+    assert english_runs("<p>未比较：not compared</p>") == ["not compared"]
+    assert english_runs('<td title="share of the points lost">难度</td>') == \
+        ["share of the points lost"]
+    code = ("<p>model.py 第 3 行: TypeError: got an unexpected keyword 'x'：请删掉</p>"
+            "<code>nn.Linear in features</code> `torch.save(model state)` conv1.weight "
+            "checkpoint['best_acc'] 32×32×3 (T, B, vocab)")
+    assert english_runs(code) == []
+    assert english_runs("卷积：Your answer here", allowed=["Your answer here"]) == []
+    english = (Path(__file__).parents[1] / "golden" / "demo_bob_en.html").read_text("utf-8")
+    assert len(english_runs(english)) > 100        # the English page is full of sentences
