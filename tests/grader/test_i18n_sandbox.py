@@ -165,7 +165,8 @@ NOT_SHOWN = {"No space", "key prefixes", "before returning a result", "the model
 SANDBOX_FILES = ["grader/sandbox_child.py", "grader/sandbox/protocol.py",
                  "grader/sandbox/child.py", "grader/studentcode/checkpoint.py",
                  "grader/studentcode/cut.py", "grader/studentcode/loader.py",
-                 "grader/studentcode/notebook.py", "grader/studentcode/stubs.py"]
+                 "grader/studentcode/notebook.py", "grader/studentcode/stubs.py",
+                 "grader/evaluation/images.py", "grader/evaluation/language.py"]
 
 
 def _phrases(path: Path):
