@@ -58,7 +58,8 @@ class Measured:
 
 
 # Device nodes a CUDA (or ROCm) torch needs; without any, torch.cuda cannot be available.
-GPU_NODES = ("/dev/nvidiactl", "/dev/nvidia0", "/dev/kfd")
+# /dev/dxg: CUDA under WSL2; /dev/nvhost-ctrl: Jetson boards; /dev/kfd: ROCm.
+GPU_NODES = ("/dev/nvidiactl", "/dev/nvidia0", "/dev/dxg", "/dev/nvhost-ctrl", "/dev/kfd")
 
 
 def resolve_device(device: str) -> str:
