@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any, Callable
 
-from grader.answers import latex, prints, prose, summaries, units
+from grader.answers import latex, markup, prints, prose, summaries, units
 from grader.answers.forms import MAX_CHARS, MAX_TABLE_CHARS, Form, Reading, bounded_text
 from grader.answers.matrix_expr import read_matrix_expression
 from grader.answers.values import (read_choice, read_expression, read_int, read_matrix,
@@ -47,7 +47,23 @@ def _read_marked(text: str, form: Form, dims: int | None) -> Reading | None:
         value=_shown(value)))
 
 
+def _read_unmarked(text: str, form: Form, dims: int | None) -> Reading | None:
+    """Markdown or HTML around the answer (`- [x] 7600.`, `<b>Answer</b>: 29x29x32`): the rest
+    is read through the whole registry, as if the student had written only that."""
+    rest = markup.unmarked(text, form)
+    if rest is None:
+        return None
+    try:
+        found = read(rest, form, expect_dims=dims)
+    except AnswerParseError:
+        return None
+    how = found.how or _("read {value} without the markup around it").format(
+        value=_shown(found.value))
+    return replace(found, how=how)
+
+
 NOTATIONS: tuple[Notation, ...] = (
+    Notation("markdown or HTML", ALL, _read_unmarked, before_plain=True),
     Notation("summary footer", frozenset({Form.INT}), summaries.read_footer),
     Notation("torch.Size", SHAPED, prints.read_torch_size),
     Notation("tensor/array print", ALL, prints.read_constructor),

@@ -81,3 +81,21 @@ def test_a_wrong_chain_of_shapes_and_sizes_is_marked_not_crashed() -> None:
     result = _graded({"q": "lenet5.shapes",
                       "answer": "32x32x1, 28x28x6, 14x14x6, 10x10x16, 5x5x16, 400, 120, 84"})
     assert str(result.status) in ("incorrect", "partial")
+
+
+MARKUP = [  # made up in the notations the held-out answers showed: (answer, form, value)
+    ("- 7600", "int", 7600),
+    ("  - [x] 7600.", "int", 7600),
+    ("* [X] 16x16x16", "shapes", [(16, 16, 16)]),
+    ("> 29x29x32", "shapes", [(29, 29, 32)]),
+    ("<b>Answer</b>: 1216.<br><br>", "int", 1216),
+    ("**Resposta:**\n\n29 x 29 x 32", "shape", (29, 29, 32)),
+    ("- 0.5", "number", -0.5),           # a sign, not a bullet, where negatives are answers
+    ("- [x] 0.5", "number", 0.5),        # a checkbox makes the dash a bullet
+]
+
+
+@pytest.mark.parametrize(("raw", "form", "value"), MARKUP, ids=[m[0] for m in MARKUP])
+def test_markdown_and_html_around_the_value_are_dropped(raw: str, form: str, value: Any) -> None:
+    from grader.answers import read
+    assert read(raw, form).value == value
