@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from grader.answers.forms import Form, Reading, show
 from grader.answers.units import SUFFIXED, scaled
@@ -21,6 +21,7 @@ from grader.i18n import _
 
 # `(2)`, `（2）`, `2)`, `2、`, `Q2:`, `- ` at the start of a line: an item label, not a value.
 LIST_MARKER = re.compile(r"^\s*(?:[-*•]\s*)?(?:[(（]\s*\d{1,2}\s*[)）]|\d{1,2}\s*[)）、](?!\d)"
+                         r"|\d{1,2}\.\s+(?=[^\d\n]*\d)"      # `3. Total params: …`
                          r"|[Qq]\d{1,2}(?:\.\d{1,2})?\s*[:：.]?)\s*", re.M)
 # Clauses end at sentence punctuation, table bars, a full-width comma, or a comma before words.
 CLAUSE_END = re.compile(r"[。；;！!？?\n|，]|,\s*(?=[^\d\s(\[+\-])")
@@ -30,7 +31,7 @@ _OP = r"\s*(?:[×xX*·/+\-−^]|\\times|\\cdot)\s*"
 _ATOM = rf"(?:\(\s*)*{_NUM}(?:\s*\))*"
 _BEFORE = r"(?<![A-Za-z_\d.^第])"
 NUMBER_RUN = re.compile(rf"{_BEFORE}{_ATOM}(?:{_OP}{_ATOM})*(?![A-Za-z_\d])")
-SHAPE_RUN = re.compile(rf"{_BEFORE}\d+(?:\s*(?:[×xX*]|\\times)\s*\d+)+(?![\d.A-Za-z_])"
+SHAPE_RUN = re.compile(rf"{_BEFORE}\d+(?:\s*(?:[×xX*]|\\times)\s*\d+)+(?![\dA-Za-z_]|\.\d)"
                        r"|[(\[]\s*(?:(?:-1|None|N|B)\s*,\s*)?\d+(?:\s*,\s*\d+)+\s*[)\]]")
 # A small number naming a layer or step (`第 1 层`, `layer 2`, `3 个时间步`) is not a value.
 ORDINAL_BEFORE = re.compile(r"(?:layer|conv|step|head|block|stage|epoch|第|题)\s*$", re.I)
@@ -40,6 +41,16 @@ WORD = re.compile(r"[A-Za-z]{3,}")
 MATH_WORDS = {"sqrt", "exp", "log", "sin", "cos", "tan", "tanh", "sigmoid", "relu", "max", "min",
               "abs", "frac", "times", "cdot", "softmax", "diag", "transpose", "inf", "nan"}
 ORDINAL_AFTER = re.compile(r"^\s*(?:层|个时间步|个头|步|个基本块|轮|个滤波器)")
+# What a value is, from the words just before it in its clause: the question's input restated
+# (`输入大小 63x63x16`, `Input [32,32,1]`) or the value a sentence concludes with (`因此答案是
+# 7600`, `所以参数数量为 … = 156`, `output là 29x29x32`).
+GIVEN_BEFORE = re.compile(r"(?:输入|\binput)[^\d,，。;；:：]{0,10}$", re.I)
+CONCLUSION = re.compile(r"因此|所以|故|答案|最终|即为|结果[为是]|\b(?:therefore|thus|hence|so|answer)\b|"
+                        r"=>|⇒|(?:输出|\boutput)[^\d,，。;；]{0,10}$", re.I)
+# `28x28，通道数为 6`, `5x5, 16 channels`: the height and width, with the channels said apart.
+CHANNELS_APART = re.compile(r"(?<![\d.])(\d+)\s*[×xX*]\s*(\d+)(?![\d.×xX*])\s*[，,;；]?\s*(?:with\s+|and\s+)?(?:"
+                            r"(?:输出)?通道数?\s*(?:为|是|:|：)?\s*(\d+)|(\d+)\s*(?:个)?(?:通道|channels\b))",
+                            re.I)
 
 
 @dataclass(frozen=True)
@@ -47,6 +58,20 @@ class _Candidate:
     written: str        # as the student wrote it (× kept), for messages
     value: object
     approximate: bool = False
+    role: str = ""      # "given": the question's input restated; "concluded": the sentence's
+                        # conclusion (after 因此, 所以, answer, output …); "": neither
+
+
+@dataclass(frozen=True)
+class Clause:
+    lead: str           # the clause's words before the value, `=` included
+    body: str           # where the values are read: the value after the last `=`, or all
+
+
+def _role(clause: Clause, start: int) -> str:
+    before = clause.lead + clause.body[:start]
+    return ("given" if GIVEN_BEFORE.search(before) else
+            "concluded" if CONCLUSION.search(before) else "")
 
 
 def read_sentence(text: str, form: Form, dims: int | None) -> Reading | None:
@@ -71,17 +96,19 @@ def is_sentence(text: str) -> bool:
     return bool(CJK.search(text)) or any(w.lower() not in MATH_WORDS for w in WORD.findall(text))
 
 
-def clauses(text: str) -> list[str]:
+def clauses(text: str) -> list[Clause]:
     """The clauses of a text, each cut to what follows its last `=` when it holds one."""
     text = LIST_MARKER.sub("", folded(text))
     out = []
     for clause in CLAUSE_END.split(text):
+        lead = ""
         if EQUALS.search(clause):
-            clause = EQUALS.split(clause)[-1]
+            *before, clause = EQUALS.split(clause)
+            lead = "=".join(before) + "="
             run = NUMBER_RUN.search(clause) or SHAPE_RUN.search(clause)
             clause = run.group() if run else ""       # the value right after the `=`
         if clause.strip():
-            out.append(clause)
+            out.append(Clause(lead, clause))
     return out
 
 
@@ -98,12 +125,12 @@ def folded(text: str) -> str:
 def _numbers(text: str, form: Form) -> list[_Candidate]:
     found = []
     for clause in clauses(text):
-        for match in NUMBER_RUN.finditer(clause):
-            if _is_ordinal(clause, match):
+        for match in NUMBER_RUN.finditer(clause.body):
+            if _is_ordinal(clause.body, match):
                 continue
             candidate = _evaluate(_balanced(match.group().strip()), form)
             if candidate is not None:
-                found.append(candidate)
+                found.append(replace(candidate, role=_role(clause, match.start())))
     return found
 
 
@@ -137,18 +164,29 @@ def _balanced(text: str) -> str:
 
 def _shapes(text: str, dims: int | None) -> list[_Candidate]:
     """Shapes of the asked dimensions; when the sentence has none, every shape in it (a 3-D
-    answer to a 2-D question is read, and then marked wrong, not refused)."""
-    return _shapes_of(text, dims) or (_shapes_of(text, None) if dims else [])
+    answer to a 2-D question is read, and then marked wrong, not refused). The question's input
+    restated (`输入大小 63x63x16`) is not an answer when the sentence holds others."""
+    found = (_shapes_of(text, dims) or (dims == 3 and _channels_apart(text))
+             or (_shapes_of(text, None) if dims else []))
+    answers = [c for c in found if c.role != "given"]
+    return answers or found
+
+
+def _channels_apart(text: str) -> list[_Candidate]:
+    """`输出特征图的大小为 28x28，通道数为 6` -> 28×28×6, for a question asking H×W×C."""
+    return [_Candidate(m.group().strip(), (int(m[1]), int(m[2]), int(m[3] or m[4])))
+            for m in CHANNELS_APART.finditer(folded(text)) if int(m[3] or m[4])]
 
 
 def _shapes_of(text: str, dims: int | None) -> list[_Candidate]:
     found = []
     for clause in clauses(text):
-        for match in SHAPE_RUN.finditer(clause):
+        for match in SHAPE_RUN.finditer(clause.body):
             numbers = [int(n) for n in re.findall(r"\d+", re.sub(r"^[(\[]\s*(?:-1|None|N|B)\s*,",
                                                                   "(", match.group()))]
             if len(numbers) >= 2 and (dims is None or len(numbers) == dims) and all(numbers):
-                found.append(_Candidate(match.group().strip(), tuple(numbers)))
+                found.append(_Candidate(match.group().strip(), tuple(numbers),
+                                        role=_role(clause, match.start())))
     return found
 
 
@@ -156,6 +194,7 @@ def _one(text: str, found: list[_Candidate], what: str) -> Reading | None:
     """The single value the candidates agree on; two different ones make the answer unparsable."""
     if not found:
         return None
+    found = _preferred(found)
     values = list(dict.fromkeys(_key(c.value) for c in found))
     if len(values) > 1:
         first = found[0]
@@ -171,6 +210,16 @@ def _one(text: str, found: list[_Candidate], what: str) -> Reading | None:
         f"{chosen.value:g}" if isinstance(chosen.value, float) else str(chosen.value)
     return Reading(chosen.value, _("read {value} from your sentence").format(value=shown),
                    approximate=any(c.approximate for c in found))
+
+
+def _preferred(found: list[_Candidate]) -> list[_Candidate]:
+    """Where the candidates differ, as a TA reads: the question's input restated is not the
+    answer, and a value the sentence concludes with beats the working before it."""
+    if len({_key(c.value) for c in found}) < 2:
+        return found
+    found = [c for c in found if c.role != "given"] or found
+    concluded = [c for c in found if c.role == "concluded"]
+    return concluded if len({_key(c.value) for c in concluded}) == 1 else found
 
 
 def _key(value: object) -> object:

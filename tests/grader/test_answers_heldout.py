@@ -99,3 +99,29 @@ MARKUP = [  # made up in the notations the held-out answers showed: (answer, for
 def test_markdown_and_html_around_the_value_are_dropped(raw: str, form: str, value: Any) -> None:
     from grader.answers import read
     assert read(raw, form).value == value
+
+
+PROSE = [  # made up in the phrasings the held-out answers showed: (answer, form, dims, value)
+    ("先算 3*3*3=27，加上偏置是 28，所以答案是 896。", "int", None, 896),      # the conclusion
+    ("the kernel has 3*3*3 = 27 weights, 28 with the bias, so the answer is 896", "int", None,
+     896),
+    ("输入大小 32x32x3，输出尺寸 30x30x64", "shape", 3, (30, 30, 64)),         # input restated
+    ("Input 32x32x3, output 30x30x64.", "shapes", 3, [(30, 30, 64)]),        # full stop after
+    ("输出特征图的大小为 30x30，通道数为 64。", "shapes", 3, [(30, 30, 64)]),    # channels apart
+    ("output is 30x30 with 64 channels", "shape", 3, (30, 30, 64)),
+    ("2. Total params: 1,216", "int", None, 1216),                           # `2. ` item number
+]
+
+
+@pytest.mark.parametrize(("raw", "form", "dims", "value"), PROSE, ids=[p[0] for p in PROSE])
+def test_a_sentence_is_read_as_a_ta_reads_it(raw: str, form: str, dims: int | None,
+                                             value: Any) -> None:
+    from grader.answers import read
+    assert read(raw, form, expect_dims=dims).value == value
+
+
+def test_two_conclusions_that_differ_stay_unparsable() -> None:
+    from grader.answers import read
+    from grader.errors import AnswerParseError
+    with pytest.raises(AnswerParseError, match="two different values"):
+        read("所以是 896，因此答案是 864", "int")        # made up
