@@ -66,6 +66,10 @@ def test_agreement() -> None:
     agree = sum(_verdict(_graded(c)) == _wanted(c) for c in cases)
     print(f"\nanswers_heldout: {agree}/{len(cases)} real answers marked as a TA would "
           f"({100 * agree / len(cases):.1f}%)")
+    for batch in sorted({c["batch"] for c in cases}):
+        some = [c for c in cases if c["batch"] == batch]
+        print(f"  batch {batch}: {sum(_verdict(_graded(c)) == _wanted(c) for c in some)}"
+              f"/{len(some)}")
     assert len(cases) >= 60
     assert agree == len(cases) - sum("known_gap" in c for c in cases)
 
