@@ -1,6 +1,6 @@
 """Markdown and HTML around an answer, as students paste it from their notes or a quiz page:
 `- 7600`, `- [x] 29x29x32.`, `> 29x29x32`, `<b>Answer</b>: 29x29x32.<br>`,
-`**Resposta:**\n\n29 x 29 x 32`. `unmarked` takes the markup away; the registry then reads
+`**Resposta:**\n\n29 x 29 x 32`, math copied from a KaTeX page. `unmarked` takes the markup away; the registry then reads
 what is left as if the student had written only that.
 
 A dash with a space before a count is a list bullet: counts and sizes are never negative, so for
@@ -22,6 +22,12 @@ DASH_BULLET = re.compile(r"^\s*-\s+(?=\S)")
 ANSWER_LABEL = re.compile(r"^\s*(?:\*\*|__)?\s*(?:answers?|ans|resposta|respuesta|réponse|antwort|"
                           r"solution|正确答案|答案|答|解)\s*[.:：]?\s*(?:\*\*|__)?\s*[.:：]?\s*", re.I)
 UNSIGNED = frozenset({Form.INT, Form.SHAPE, Form.SHAPES})
+# Math copied from a KaTeX page brings the rendered text, the TeX source and the screen-reader
+# text run together, each glued to the next: `22×22×2122 \times 22 \times 2122×22×2122, times,
+# 22, times, 21`. The first number (where the paste starts) and the screen-reader text after its
+# first number (`, times, 22, times, 21`) are the parts that read cleanly.
+KATEX_LEAD = re.compile(r"^\s*(\d+(?:\.\d+)?)")
+KATEX_SPOKEN_TAIL = re.compile(r"(?:,\s*times,\s*\d+(?:\.\d+)?)+\s*$")
 
 
 def unmarked(text: str, form: Form) -> str | None:
@@ -37,5 +43,8 @@ def unmarked(text: str, form: Form) -> str | None:
         out = ANSWER_LABEL.sub("", out, count=1)
         if out == before:
             break
+    if "\\times" in out and (tail := KATEX_SPOKEN_TAIL.search(out)) and \
+            (lead := KATEX_LEAD.match(out)):
+        out = "×".join([lead[1], *re.findall(r"\d+(?:\.\d+)?", tail.group())])
     out = out.strip()
     return out if out and out != text.strip() else None

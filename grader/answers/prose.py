@@ -44,7 +44,12 @@ ORDINAL_AFTER = re.compile(r"^\s*(?:层|个时间步|个头|步|个基本块|轮
 # What a value is, from the words just before it in its clause: the question's input restated
 # (`输入大小 63x63x16`, `Input [32,32,1]`) or the value a sentence concludes with (`因此答案是
 # 7600`, `所以参数数量为 … = 156`, `output là 29x29x32`).
-GIVEN_BEFORE = re.compile(r"(?:输入|\binput)[^\d,，。;；:：]{0,10}$", re.I)
+GIVEN_BEFORE = re.compile(r"(?:输入|\binput)[^\d,，。;；:：]{0,10}$"
+                          # a multi-head question's givens: `分头数为 2`, `h = 8`, `num_heads 값을 8`
+                          r"|(?:头数|num_heads|(?<![\w/])heads?\s*[=:]|(?<![\w/])h\s*=|d_model\s*="
+                          r"|seq_len\s*=|序列长度)[^\d,，。;；]{0,6}$", re.I)
+# A value said to be a parameter count: `21,282,122`, `1216 trainable parameters`, `896 个参数`.
+COUNT_AFTER = re.compile(r"^\s*(?:trainable\s+)?(?:params|parameters|个参数|参数)(?![A-Za-z])", re.I)
 CONCLUSION = re.compile(r"因此|所以|故|答案|最终|即为|结果[为是]|\b(?:therefore|thus|hence|so|answer)\b|"
                         r"=>|⇒|(?:输出|\boutput)[^\d,，。;；]{0,10}$", re.I)
 # `28x28，通道数为 6`, `5x5, 16 channels`: the height and width, with the channels said apart.
@@ -60,6 +65,7 @@ class _Candidate:
     approximate: bool = False
     role: str = ""      # "given": the question's input restated; "concluded": the sentence's
                         # conclusion (after 因此, 所以, answer, output …); "": neither
+    count: bool = False     # written as a parameter count (thousands separators, `params`)
 
 
 @dataclass(frozen=True)
@@ -130,7 +136,9 @@ def _numbers(text: str, form: Form) -> list[_Candidate]:
                 continue
             candidate = _evaluate(_balanced(match.group().strip()), form)
             if candidate is not None:
-                found.append(replace(candidate, role=_role(clause, match.start())))
+                count = bool(re.search(r"\d,\d{3}", candidate.written)
+                             or COUNT_AFTER.match(clause.body[match.end():]))
+                found.append(replace(candidate, role=_role(clause, match.start()), count=count))
     return found
 
 
@@ -218,8 +226,23 @@ def _preferred(found: list[_Candidate]) -> list[_Candidate]:
     if len({_key(c.value) for c in found}) < 2:
         return found
     found = [c for c in found if c.role != "given"] or found
-    concluded = [c for c in found if c.role == "concluded"]
-    return concluded if len({_key(c.value) for c in concluded}) == 1 else found
+    exact = [c.value for c in found if not c.approximate]
+    found = [c for c in found if not _restates(c, exact)]
+    for picked in ([c for c in found if c.role == "concluded"], [c for c in found if c.count]):
+        if len({_key(c.value) for c in picked}) == 1:
+            return picked           # the conclusion, else the one value written as a count
+    return found
+
+
+def _restates(candidate: _Candidate, exact: list[object]) -> bool:
+    """`11.17M` beside `11,173,962`: the same count rounded, not a second value."""
+    match = re.search(SUFFIXED, candidate.written)
+    if not candidate.approximate or not match:
+        return False
+    decimals = len(match["digits"].partition(".")[2])
+    half_unit = scaled("1", match["suffix"]) / 10 ** decimals / 2
+    return any(isinstance(e, (int, float)) and abs(e - candidate.value) <= half_unit
+               for e in exact)
 
 
 def _key(value: object) -> object:

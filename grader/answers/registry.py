@@ -62,6 +62,26 @@ def _read_unmarked(text: str, form: Form, dims: int | None) -> Reading | None:
     return replace(found, how=how)
 
 
+LAST_EQUALS = re.compile(r"=|≈|\\approx|→|⇒")
+
+
+def _read_after_last_equals(text: str, form: Form, dims: int | None) -> Reading | None:
+    """`Q = K = I, V = … → Output ≈ [[1.66, 2.66], …]`, `… \\approx 0.0158`: the value after the
+    last `=` (or ≈, →) outside brackets, as numbers are read; the working before it is kept."""
+    cuts = [m.end() for m in LAST_EQUALS.finditer(text) if _depth(text[:m.start()]) == 0]
+    if not cuts or not text[cuts[-1]:].strip():
+        return None
+    try:
+        found = read(text[cuts[-1]:].strip(), form, expect_dims=dims)
+    except AnswerParseError:
+        return None
+    return replace(found, how=found.how or _("read the value after the last =, ≈ or →"))
+
+
+def _depth(text: str) -> int:
+    return sum(text.count(c) for c in "([{") - sum(text.count(c) for c in ")]}")
+
+
 NOTATIONS: tuple[Notation, ...] = (
     Notation("markdown or HTML", ALL, _read_unmarked, before_plain=True),
     Notation("summary footer", frozenset({Form.INT}), summaries.read_footer),
@@ -73,6 +93,8 @@ NOTATIONS: tuple[Notation, ...] = (
     Notation("name =", frozenset({Form.MATRIX, Form.SHAPE, Form.SHAPES}), prints.read_name_prefix),
     Notation("number with a suffix", NUMERIC, units.read_suffixed),
     Notation("label and full stop", ALL, _read_marked),
+    Notation("value after the last =", frozenset({Form.MATRIX, Form.SHAPE, Form.SHAPES}),
+             _read_after_last_equals),
     Notation("sentence", NUMERIC | SHAPED, prose.read_sentence),
 )
 

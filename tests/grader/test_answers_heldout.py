@@ -129,3 +129,31 @@ def test_two_conclusions_that_differ_stay_unparsable() -> None:
     from grader.errors import AnswerParseError
     with pytest.raises(AnswerParseError, match="two different values"):
         read("所以是 896，因此答案是 864", "int")        # made up
+
+
+COUNTS = [  # made up in the notations batch 2 showed: (answer, form, value)
+    ("ResNet (3×3 stem, `[2,2,2,2]` blocks), FP32, 11,173,962 params.", "int", 11173962),
+    ("| Resnet18 | 93.00% | 11,173,962 |", "int", 11173962),          # a percentage beside it
+    ("| r18 | 11,173,962 | 11.17M params |", "int", 11173962),      # the same count, rounded
+    ("There are 1216 trainable parameters (1200 weights + 16 biases).", "int", 1216),
+    ("分头数为 2,每个头的维度为 4。", "int", 4),                       # the given head count
+    ("split into h = 8 heads, each of d_k = d_model/h = 64", "int", 64),
+    ("O = I, V = [[1, 2], [3, 4]] → O ≈ [[1.5, 2.5], [2.5, 3.5]]", "matrix",
+     [[1.5, 2.5], [2.5, 3.5]]),                                        # after the last ≈
+    ("(1-h_2^2) W_hh = (1-0.5^2) \\cdot 0.1 \\approx 0.075", "matrix", [[0.075]]),
+    ("- [x] 16×16×1616 \\times 16 \\times 1616×16×1616, times, 16, times, 16", "shapes",
+     [(16, 16, 16)]),                                                  # a KaTeX copy
+]
+
+
+@pytest.mark.parametrize(("raw", "form", "value"), COUNTS, ids=[c[0] for c in COUNTS])
+def test_the_value_a_ta_would_pick_out(raw: str, form: str, value: Any) -> None:
+    from grader.answers import read
+    assert read(raw, form).value == value
+
+
+def test_two_different_counts_stay_unparsable() -> None:
+    from grader.answers import read
+    from grader.errors import AnswerParseError
+    with pytest.raises(AnswerParseError, match="two different values"):
+        read("| teacher | 21,282,122 | student | 11,173,962 |", "int")     # made up
