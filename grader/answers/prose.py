@@ -44,10 +44,11 @@ ORDINAL_AFTER = re.compile(r"^\s*(?:层|个时间步|个头|步|个基本块|轮
 # What a value is, from the words just before it in its clause: the question's input restated
 # (`输入大小 63x63x16`, `Input [32,32,1]`) or the value a sentence concludes with (`因此答案是
 # 7600`, `所以参数数量为 … = 156`, `output là 29x29x32`).
-GIVEN_BEFORE = re.compile(r"(?:输入|\binput)[^\d,，。;；:：]{0,10}$"
-                          # a multi-head question's givens: `分头数为 2`, `h = 8`, `num_heads 값을 8`
-                          r"|(?:头数|num_heads|(?<![\w/])heads?\s*[=:]|(?<![\w/])h\s*=|d_model\s*="
-                          r"|seq_len\s*=|序列长度)[^\d,，。;；]{0,6}$", re.I)
+GIVEN_BEFORE = re.compile(r"(?:输入|\binput)[^\d,，。;；:：]{0,10}$", re.I)
+# A multi-head question's givens, `分头数为 2`, `h = 8`, `num_heads 값을 8`: whole numbers only (in a
+# real-valued answer `h = 0.46` is a hidden state, not a head count).
+SIZE_GIVEN_BEFORE = re.compile(r"(?:头数|num_heads|(?<![\w/])heads?\s*[=:]|(?<![\w/])h\s*=|"
+                               r"d_model\s*=|seq_len\s*=|序列长度)[^\d,，。;；]{0,6}$", re.I)
 # A value said to be a parameter count: `21,282,122`, `1216 trainable parameters`, `896 个参数`.
 COUNT_AFTER = re.compile(r"^\s*(?:trainable\s+)?(?:params|parameters|个参数|参数)(?![A-Za-z])", re.I)
 CONCLUSION = re.compile(r"因此|所以|故|答案|最终|即为|结果[为是]|\b(?:therefore|thus|hence|so|answer)\b|"
@@ -74,10 +75,10 @@ class Clause:
     body: str           # where the values are read: the value after the last `=`, or all
 
 
-def _role(clause: Clause, start: int) -> str:
+def _role(clause: Clause, start: int, *, sizes: bool = True) -> str:
     before = clause.lead + clause.body[:start]
-    return ("given" if GIVEN_BEFORE.search(before) else
-            "concluded" if CONCLUSION.search(before) else "")
+    given = GIVEN_BEFORE.search(before) or (sizes and SIZE_GIVEN_BEFORE.search(before))
+    return "given" if given else "concluded" if CONCLUSION.search(before) else ""
 
 
 def read_sentence(text: str, form: Form, dims: int | None) -> Reading | None:
@@ -138,7 +139,8 @@ def _numbers(text: str, form: Form) -> list[_Candidate]:
             if candidate is not None:
                 count = bool(re.search(r"\d,\d{3}", candidate.written)
                              or COUNT_AFTER.match(clause.body[match.end():]))
-                found.append(replace(candidate, role=_role(clause, match.start()), count=count))
+                role = _role(clause, match.start(), sizes=form is Form.INT)
+                found.append(replace(candidate, role=role, count=count))
     return found
 
 

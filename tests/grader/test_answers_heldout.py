@@ -157,3 +157,10 @@ def test_two_different_counts_stay_unparsable() -> None:
     from grader.errors import AnswerParseError
     with pytest.raises(AnswerParseError, match="two different values"):
         read("| teacher | 21,282,122 | student | 11,173,962 |", "int")     # made up
+
+
+def test_a_hidden_state_named_h_is_not_a_given_head_count() -> None:
+    from grader.answers import read
+    from grader.errors import AnswerParseError
+    with pytest.raises(AnswerParseError, match="two different values"):
+        read("h = 0.46，y 为 0.2", "number")      # made up: both are values of the working
