@@ -43,6 +43,8 @@ def unmarked(text: str, form: Form) -> str | None:
         out = ANSWER_LABEL.sub("", out, count=1)
         if out == before:
             break
+    if out.count("`") >= 2 and out.count("`") % 2 == 0:
+        out = out.replace("`", "")      # inline code: `50*3*3*3 + 50 = 1400`
     if "\\times" in out and (tail := KATEX_SPOKEN_TAIL.search(out)) and \
             (lead := KATEX_LEAD.match(out)):
         out = "×".join([lead[1], *re.findall(r"\d+(?:\.\d+)?", tail.group())])

@@ -50,13 +50,20 @@ GIVEN_BEFORE = re.compile(r"(?:输入|\binput)[^\d,，。;；:：]{0,10}$", re.I
 SIZE_GIVEN_BEFORE = re.compile(r"(?:头数|num_heads|(?<![\w/])heads?\s*[=:]|(?<![\w/])h\s*=|"
                                r"d_model\s*=|seq_len\s*=|序列长度)[^\d,，。;；]{0,6}$", re.I)
 # A value said to be a parameter count: `21,282,122`, `1216 trainable parameters`, `896 个参数`.
-COUNT_AFTER = re.compile(r"^\s*(?:trainable\s+)?(?:params|parameters|个参数|参数)(?![A-Za-z])", re.I)
+COUNT_AFTER = re.compile(r"^\s*(?:(?:total|trainable)\s+)*(?:params|parameters|个参数|参数)(?![A-Za-z])",
+                         re.I)
 CONCLUSION = re.compile(r"因此|所以|故|答案|最终|即为|结果[为是]|\b(?:therefore|thus|hence|so|answer)\b|"
                         r"=>|⇒|(?:输出|\boutput)[^\d,，。;；]{0,10}$", re.I)
-# `28x28，通道数为 6`, `5x5, 16 channels`: the height and width, with the channels said apart.
-CHANNELS_APART = re.compile(r"(?<![\d.])(\d+)\s*[×xX*]\s*(\d+)(?![\d.×xX*])\s*[，,;；]?\s*(?:with\s+|and\s+)?(?:"
-                            r"(?:输出)?通道数?\s*(?:为|是|:|：)?\s*(\d+)|(\d+)\s*(?:个)?(?:通道|channels\b))",
-                            re.I)
+# A sentence describing one layer (`输入 1 通道图片,图片大小为 32*32， 6通道输出，采用 5*5 卷积核，卷积后图片大小
+#为 28*28`; `输出特征图的大小为 28x28，通道数为 6`; `30x30 with 64 channels`): the output's H×W and the
+# output channels said apart, beside the input's size and the kernel's.
+SIZE_2D = re.compile(r"(?<![\d.×xX*])(\d+)\s*[×xX*]\s*(\d+)(?![\d.×xX*])")
+KERNEL_AFTER = re.compile(r"^\s*的?\s*(?:卷积核|核|kernel|filter|滤波器|窗口|stride|步长|步幅)", re.I)
+CHANNELS = re.compile(r"(?:通道数?|channels?)\s*(?:为|是|:|：|=)?\s*(\d+)(?![\d.×xX*])"
+                      r"|(?<![\d.×xX*])(\d+)\s*(?:个)?\s*(?:通道|channels?\b|feature maps?\b)", re.I)
+INPUT_CHANNELS = re.compile(r"(?:输入|\binput)\s*$", re.I)
+SIDE_WORD = re.compile(r"(?P<input>输入|\binput)|(?P<output>输出|\boutput|卷积后|池化后|\bafter\b)", re.I)
+SENTENCE_END = re.compile(r"[。；;！!？?\n]")
 
 
 @dataclass(frozen=True)
@@ -71,12 +78,13 @@ class _Candidate:
 
 @dataclass(frozen=True)
 class Clause:
-    lead: str           # the clause's words before the value, `=` included
+    lead: str           # the words before the value: its table row's earlier cells, `=` included
     body: str           # where the values are read: the value after the last `=`, or all
+    cell: bool = False  # a whole cell of a Markdown table (`| FC1 | 500 |`), no `=` in it
 
 
 def _role(clause: Clause, start: int, *, sizes: bool = True) -> str:
-    before = clause.lead + clause.body[:start]
+    before = " ".join((clause.lead + clause.body[:start]).split())
     given = GIVEN_BEFORE.search(before) or (sizes and SIZE_GIVEN_BEFORE.search(before))
     return "given" if given else "concluded" if CONCLUSION.search(before) else ""
 
@@ -90,7 +98,7 @@ def read_sentence(text: str, form: Form, dims: int | None) -> Reading | None:
     if form is Form.SHAPE:
         return _one(text, _shapes(text, dims), "shape")
     if form is Form.SHAPES:
-        found = _shapes(text, dims)
+        found = _shapes(text, dims, sizes=True)
         if not found:
             return None
         how = _("read {count} shapes from your sentences").format(count=len(found))
@@ -106,16 +114,21 @@ def is_sentence(text: str) -> bool:
 def clauses(text: str) -> list[Clause]:
     """The clauses of a text, each cut to what follows its last `=` when it holds one."""
     text = LIST_MARKER.sub("", folded(text))
-    out = []
-    for clause in CLAUSE_END.split(text):
-        lead = ""
+    out, row = [], ""
+    pieces = re.split(f"({CLAUSE_END.pattern})", text)
+    for clause, after in zip(pieces[::2], [*pieces[1::2], ""]):
+        lead = row
+        cell = (after == "|" or row.endswith("|")) and not EQUALS.search(clause)
         if EQUALS.search(clause):
-            *before, clause = EQUALS.split(clause)
-            lead = "=".join(before) + "="
-            run = NUMBER_RUN.search(clause) or SHAPE_RUN.search(clause)
-            clause = run.group() if run else ""       # the value right after the `=`
-        if clause.strip():
-            out.append(Clause(lead, clause))
+            *before, value = EQUALS.split(clause)
+            lead += "=".join(before) + "="
+            run = NUMBER_RUN.search(value) or SHAPE_RUN.search(value)
+            value = run.group() if run else ""       # the value right after the `=`
+        else:
+            value = clause
+        if value.strip():
+            out.append(Clause(lead, value, cell))
+        row = row + clause + after if after == "|" else ""     # a table row's cells so far
     return out
 
 
@@ -172,25 +185,49 @@ def _balanced(text: str) -> str:
     return text
 
 
-def _shapes(text: str, dims: int | None) -> list[_Candidate]:
+def _shapes(text: str, dims: int | None, *, sizes: bool = False) -> list[_Candidate]:
     """Shapes of the asked dimensions; when the sentence has none, every shape in it (a 3-D
     answer to a 2-D question is read, and then marked wrong, not refused). The question's input
-    restated (`输入大小 63x63x16`) is not an answer when the sentence holds others."""
-    found = (_shapes_of(text, dims) or (dims == 3 and _channels_apart(text))
-             or (_shapes_of(text, None) if dims else []))
+    restated (`输入大小 63x63x16`) is not an answer when the sentence holds others. `sizes`: a
+    table cell holding a whole number is a flatten/dense size in the list."""
+    found = (_shapes_of(text, dims, sizes=sizes) or (dims == 3 and _layer_sentences(text))
+             or (_shapes_of(text, None, sizes=sizes) if dims else []))
     answers = [c for c in found if c.role != "given"]
     return answers or found
 
 
-def _channels_apart(text: str) -> list[_Candidate]:
-    """`输出特征图的大小为 28x28，通道数为 6` -> 28×28×6, for a question asking H×W×C."""
-    return [_Candidate(m.group().strip(), (int(m[1]), int(m[2]), int(m[3] or m[4])))
-            for m in CHANNELS_APART.finditer(folded(text)) if int(m[3] or m[4])]
+def _layer_sentences(text: str) -> list[_Candidate]:
+    """H×W and the output channels said apart, one shape per sentence that has both."""
+    return [shape for sentence in SENTENCE_END.split(folded(text))
+            if (shape := _layer_sentence(sentence)) is not None]
 
 
-def _shapes_of(text: str, dims: int | None) -> list[_Candidate]:
+def _layer_sentence(sentence: str) -> _Candidate | None:
+    """`…图片大小为 32*32， 6通道输出，采用 5*5 卷积核，卷积后图片大小为 28*28` -> 28×28×6: the input's
+    size (after 输入/input, before any 输出/output word) and a kernel's size are not the output."""
+    sizes = {(int(m[1]), int(m[2])) for m in SIZE_2D.finditer(sentence)
+             if _side(sentence[:m.start()]) != "input"
+             and not KERNEL_AFTER.match(sentence[m.end():])}
+    channels = {int(m[1] or m[2]) for m in CHANNELS.finditer(sentence)
+                if not INPUT_CHANNELS.search(sentence[:m.start()])}
+    if len(sizes) != 1 or len(channels) != 1 or 0 in channels:
+        return None
+    (height, width), depth = sizes.pop(), channels.pop()
+    return _Candidate(f"{height}×{width}×{depth}", (height, width, depth))
+
+
+def _side(before: str) -> str:
+    """"input" or "output": the last such word before a value in its sentence."""
+    words = list(SIDE_WORD.finditer(before))
+    return "" if not words else "input" if words[-1]["input"] else "output"
+
+
+def _shapes_of(text: str, dims: int | None, *, sizes: bool = False) -> list[_Candidate]:
     found = []
     for clause in clauses(text):
+        if sizes and clause.cell and clause.body.strip().isdigit():
+            found.append(_Candidate(clause.body.strip(), int(clause.body), role=_role(clause, 0)))
+            continue
         for match in SHAPE_RUN.finditer(clause.body):
             numbers = [int(n) for n in re.findall(r"\d+", re.sub(r"^[(\[]\s*(?:-1|None|N|B)\s*,",
                                                                   "(", match.group()))]

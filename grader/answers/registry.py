@@ -93,8 +93,7 @@ NOTATIONS: tuple[Notation, ...] = (
     Notation("name =", frozenset({Form.MATRIX, Form.SHAPE, Form.SHAPES}), prints.read_name_prefix),
     Notation("number with a suffix", NUMERIC, units.read_suffixed),
     Notation("label and full stop", ALL, _read_marked),
-    Notation("value after the last =", frozenset({Form.MATRIX, Form.SHAPE, Form.SHAPES}),
-             _read_after_last_equals),
+    Notation("value after the last =", frozenset({Form.MATRIX}), _read_after_last_equals),
     Notation("sentence", NUMERIC | SHAPED, prose.read_sentence),
 )
 

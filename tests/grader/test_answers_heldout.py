@@ -164,3 +164,22 @@ def test_a_hidden_state_named_h_is_not_a_given_head_count() -> None:
     from grader.errors import AnswerParseError
     with pytest.raises(AnswerParseError, match="two different values"):
         read("h = 0.46，y 为 0.2", "number")      # made up: both are values of the working
+
+
+TABLES_AND_LAYERS = [  # made up in the notations batch 3 showed: (answer, form, value)
+    ("`3*3*3*32 + 32 = 896`.", "int", 896),                                  # inline code
+    ("There are `896` total parameters, 12 times fewer. That's `864` weights.", "int", 896),
+    ("| Input | 32x32x3 |\n| Conv1 | 30x30x32 |\n| Pool1 | 15x15x32 |\n| FC1 | 128 |",
+     "shapes", [(30, 30, 32), (15, 15, 32), 128]),              # Input row; a size in a cell
+    ("| Conv1 | 3x3 / K = 32 | 30x30x32 |", "shapes", [(30, 30, 32)]),     # `K = 32` is no size
+    ("输入 3 通道图片，大小为 32*32，32通道输出，采用 3*3 卷积核，卷积后大小为 30*30", "shape",
+     (30, 30, 32)),                                     # input size and kernel are not the output
+]
+
+
+@pytest.mark.parametrize(("raw", "form", "value"), TABLES_AND_LAYERS,
+                         ids=[c[0] for c in TABLES_AND_LAYERS])
+def test_tables_and_layer_sentences_are_read_as_a_ta_reads_them(raw: str, form: str,
+                                                                 value: Any) -> None:
+    from grader.answers import read
+    assert read(raw, form, expect_dims=3 if form != "int" else None).value == value
