@@ -22,6 +22,7 @@ DASH_BULLET = re.compile(r"^\s*-\s+(?=\S)")
 ANSWER_LABEL = re.compile(r"^\s*(?:\*\*|__)?\s*(?:answers?|ans|resposta|respuesta|réponse|antwort|"
                           r"solution|正确答案|答案|答|解)\s*[.:：]?\s*(?:\*\*|__)?\s*[.:：]?\s*", re.I)
 UNSIGNED = frozenset({Form.INT, Form.SHAPE, Form.SHAPES})
+CHECK_MARK = re.compile(r"\s*[✓✔✅☑]+\s*$")
 # Math copied from a KaTeX page brings the rendered text, the TeX source and the screen-reader
 # text run together, each glued to the next: `22×22×2122 \times 22 \times 2122×22×2122, times,
 # 22, times, 21`. The first number (where the paste starts) and the screen-reader text after its
@@ -43,6 +44,7 @@ def unmarked(text: str, form: Form) -> str | None:
         out = ANSWER_LABEL.sub("", out, count=1)
         if out == before:
             break
+    out = CHECK_MARK.sub("", out)           # `64 ✓`: the student's own tick
     if out.count("`") >= 2 and out.count("`") % 2 == 0:
         out = out.replace("`", "")      # inline code: `50*3*3*3 + 50 = 1400`
     if "\\times" in out and (tail := KATEX_SPOKEN_TAIL.search(out)) and \

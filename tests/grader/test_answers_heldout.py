@@ -183,3 +183,14 @@ def test_tables_and_layer_sentences_are_read_as_a_ta_reads_them(raw: str, form: 
                                                                  value: Any) -> None:
     from grader.answers import read
     assert read(raw, form, expect_dims=3 if form != "int" else None).value == value
+
+
+def test_a_tick_after_the_answer_is_the_students_own_mark() -> None:
+    from grader.answers import read
+    assert read("$d_k = 512/8 = 64$ ✓", "int").value == 64        # made up
+
+
+def test_nei_me_marks_the_conclusion() -> None:
+    """那么 (`then`) introduces the value a sentence concludes with, as 因此 and 所以 do."""
+    from grader.answers import read
+    assert read("用了 8 个头，那么每个头的维度就是 512/8=64，每个头的 Q 是 10×64", "int").value == 64
