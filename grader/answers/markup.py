@@ -1,7 +1,7 @@
 """Markdown and HTML around an answer, as students paste it from their notes or a quiz page:
-`- 7600`, `- [x] 29x29x32.`, `> 29x29x32`, `<b>Answer</b>: 29x29x32.<br>`,
-`**Resposta:**\n\n29 x 29 x 32`, math copied from a KaTeX page. `unmarked` takes the markup away; the registry then reads
-what is left as if the student had written only that.
+`- 7600`, `- [x] 29x29x32.`, `> 29x29x32`, `<b>Answer</b>: 29x29x32.<br>`, `` `1400` ``,
+`**Resposta:**\n\n29 x 29 x 32`, `64 ✓`, math copied from a KaTeX page. `unmarked` takes the
+markup away; the registry then reads what is left as if the student had written only that.
 
 A dash with a space before a count is a list bullet: counts and sizes are never negative, so for
 whole-number and shape answers `- 7600` is 7600 (plain reading made it −7600). For other forms

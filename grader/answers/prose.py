@@ -4,7 +4,13 @@
 The rule, as a TA reads:
 - only values of the form the question asks for count (a shape question ignores `步长为 2`);
 - in a clause holding an equation, only the value after its last `=` counts;
-- a chain of shapes reads as the list;
+- a chain of shapes reads as the list (a table's whole-number cells are flatten/dense sizes);
+- where candidates differ: the question's givens restated (`输入大小 63x63x16`, a table's Input
+  row, `分头数为 2`) are not answers; a rounded `11.17M` beside `11,173,962` is the same count;
+  then the value the sentence concludes with (因此, 所以, 那么, so, answer, output) wins, else
+  the one value written as a parameter count (`21,282,122`, `1216 trainable parameters`);
+- a sentence describing one layer gives its output as H×W and channels said apart
+  (`卷积后图片大小为 28*28`, `6通道输出` -> 28×28×6), not the input's size or the kernel's;
 - two different candidates left: unparsable, naming both in the student's own notation.
 """
 from __future__ import annotations

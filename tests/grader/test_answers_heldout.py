@@ -190,7 +190,7 @@ def test_a_tick_after_the_answer_is_the_students_own_mark() -> None:
     assert read("$d_k = 512/8 = 64$ ✓", "int").value == 64        # made up
 
 
-def test_nei_me_marks_the_conclusion() -> None:
+def test_chinese_then_marks_the_conclusion() -> None:
     """那么 (`then`) introduces the value a sentence concludes with, as 因此 and 所以 do."""
     from grader.answers import read
     assert read("用了 8 个头，那么每个头的维度就是 512/8=64，每个头的 Q 是 10×64", "int").value == 64
