@@ -3,7 +3,8 @@
 
 The rule, as a TA reads:
 - only values of the form the question asks for count (a shape question ignores `步长为 2`);
-- in a clause holding an equation, only the value after its last `=` counts;
+- in a clause holding an equation, only the value after its last `=` counts (unless that `=`
+  restates a given after the answer: `… = 64 … at d_model=512`);
 - a chain of shapes reads as the list (a table's whole-number cells are flatten/dense sizes);
 - where candidates differ: the question's givens restated (`输入大小 63x63x16`, a table's Input
   row, `分头数为 2`) are not answers; a rounded `11.17M` beside `11,173,962` is the same count;
@@ -90,9 +91,9 @@ class Clause:
 
 
 def _role(clause: Clause, start: int, *, sizes: bool = True) -> str:
-    before = " ".join((clause.lead + clause.body[:start]).split())
-    given = GIVEN_BEFORE.search(before) or (sizes and SIZE_GIVEN_BEFORE.search(before))
-    return "given" if given else "concluded" if CONCLUSION.search(before) else ""
+    before = clause.lead + clause.body[:start]
+    return ("given" if restates_given(before, sizes=sizes) else
+            "concluded" if CONCLUSION.search(" ".join(before.split())) else "")
 
 
 def read_sentence(text: str, form: Form, dims: int | None) -> Reading | None:
@@ -117,8 +118,9 @@ def is_sentence(text: str) -> bool:
     return bool(CJK.search(text)) or any(w.lower() not in MATH_WORDS for w in WORD.findall(text))
 
 
-def clauses(text: str) -> list[Clause]:
-    """The clauses of a text, each cut to what follows its last `=` when it holds one."""
+def clauses(text: str, *, sizes: bool = False) -> list[Clause]:
+    """The clauses of a text, each cut to what follows its last `=` when it holds one (unless
+    that restates a given, `… at d_model=512`: then the `=` before it)."""
     text = LIST_MARKER.sub("", folded(text))
     out, row = [], ""
     pieces = re.split(f"({CLAUSE_END.pattern})", text)
@@ -126,8 +128,8 @@ def clauses(text: str) -> list[Clause]:
         lead = row
         cell = (after == "|" or row.endswith("|")) and not EQUALS.search(clause)
         if EQUALS.search(clause):
-            *before, value = EQUALS.split(clause)
-            lead += "=".join(before) + "="
+            before, value = _last_answer(EQUALS.split(clause), sizes)
+            lead += before
             run = NUMBER_RUN.search(value) or SHAPE_RUN.search(value)
             value = run.group() if run else ""       # the value right after the `=`
         else:
@@ -136,6 +138,21 @@ def clauses(text: str) -> list[Clause]:
             out.append(Clause(lead, value, cell))
         row = row + clause + after if after == "|" else ""     # a table row's cells so far
     return out
+
+
+def _last_answer(segments: list[str], sizes: bool) -> tuple[str, str]:
+    """The text up to the `=` whose value is the answer, and what follows it: the last `=`,
+    stepping back over a given restated after the answer (`= 64 … at d_model=512`)."""
+    last = len(segments) - 1
+    while last > 1 and restates_given("=".join(segments[:last]) + "=", sizes=sizes):
+        last -= 1
+    return "=".join(segments[:last]) + "=", segments[last]
+
+
+def restates_given(before: str, *, sizes: bool) -> bool:
+    """The words before a value name one of the question's givens (`输入大小`, `d_model =`)."""
+    before = " ".join(before.split())
+    return bool(GIVEN_BEFORE.search(before) or (sizes and SIZE_GIVEN_BEFORE.search(before)))
 
 
 def folded(text: str) -> str:
@@ -150,7 +167,7 @@ def folded(text: str) -> str:
 
 def _numbers(text: str, form: Form) -> list[_Candidate]:
     found = []
-    for clause in clauses(text):
+    for clause in clauses(text, sizes=form is Form.INT):
         for match in NUMBER_RUN.finditer(clause.body):
             if _is_ordinal(clause.body, match):
                 continue

@@ -37,7 +37,7 @@ class Notation:
 def _read_marked(text: str, form: Form, dims: int | None) -> Reading | None:
     """An item label in front (`(3)`, `Q2:`) or a full stop after, around a plain answer."""
     stripped = prose.LIST_MARKER.sub("", text, count=1).strip().rstrip("。.；;，,").strip()
-    if stripped == text.strip() or not stripped:
+    if stripped == text.strip() or not stripped or _given_after_the_answer(stripped, form):
         return None
     try:
         value = plain(stripped, form, dims)
@@ -128,21 +128,33 @@ def read(raw: Any, form: Form | str, *, dims: int | None = None,
     for row in NOTATIONS:
         if row.before_plain and form in row.forms and (found := row.read(raw, form, pick)):
             return replace(found, notation=row.name)
+    fallback: Reading | None = None
     try:
         value = plain(raw, form, dims)
     except AnswerParseError as error:
         first_error = error
     else:
         equation = form in NUMERIC and EQUATION.search(raw) is not None
-        return Reading(value, _("read {value} after the last =").format(value=_shown(value))
-                       if equation else "",
-                       working=_working(raw, form))
+        fallback = Reading(value, _("read {value} after the last =").format(
+            value=_shown(value)) if equation else "", working=_working(raw, form))
+        if not (equation and _given_after_the_answer(raw, form)):
+            return fallback
     for row in NOTATIONS:
         if row.before_plain or form not in row.forms:
             continue
         if (found := row.read(raw, form, pick)) is not None:
             return replace(found, notation=row.name, working=_working(raw, form))
+    if fallback is not None:
+        return fallback     # a given restated last, but no row reads the sentence otherwise
     raise first_error
+
+
+def _given_after_the_answer(raw: str, form: Form) -> bool:
+    """A sentence ending on a given restated (`… = 64 … at d_model=512`): the value after its
+    last `=` is the given's, so the sentence row reads it instead."""
+    before = EQUATION.split(prose.folded(raw))
+    return form in NUMERIC and prose.is_sentence(raw) and len(before) > 2 and prose.restates_given(
+        "=".join(before[:-1]) + "=", sizes=form is Form.INT)
 
 
 def _working(raw: str, form: Form) -> Any:

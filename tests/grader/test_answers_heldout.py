@@ -194,3 +194,22 @@ def test_chinese_then_marks_the_conclusion() -> None:
     """那么 (`then`) introduces the value a sentence concludes with, as 因此 and 所以 do."""
     from grader.answers import read
     assert read("用了 8 个头，那么每个头的维度就是 512/8=64，每个头的 Q 是 10×64", "int").value == 64
+
+
+GIVEN_LAST = [  # made up: a given restated after the answer, as the held-out d_k answer does
+    ("With h=8 heads each head has d_k = d_model/h = 64 dims, as in the paper with d_model=512.",
+     64),
+    ("每个头的维度 d_k = 512/8 = 64，其中 d_model = 512。", 64),
+]
+
+
+@pytest.mark.parametrize(("raw", "value"), GIVEN_LAST, ids=[g[0] for g in GIVEN_LAST])
+def test_a_given_restated_after_the_answer_is_not_the_answer(raw: str, value: int) -> None:
+    from grader.answers import read
+    assert read(raw, "int").value == value
+
+
+def test_an_equation_ending_on_its_answer_still_reads_after_the_last_equals() -> None:
+    from grader.answers import read
+    reading = read("d_model = 512, so d_k = 512/8 = 64", "int")          # made up
+    assert (reading.value, reading.notation) == (64, "plain")
