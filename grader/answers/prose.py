@@ -88,6 +88,7 @@ class Clause:
     lead: str           # the words before the value: its table row's earlier cells, `=` included
     body: str           # where the values are read: the value after the last `=`, or all
     cell: bool = False  # a whole cell of a Markdown table (`| FC1 | 500 |`), no `=` in it
+    line: int = 0       # which line (table row) of the text the clause is on
 
 
 def _role(clause: Clause, start: int, *, sizes: bool = True) -> str:
@@ -122,7 +123,7 @@ def clauses(text: str, *, sizes: bool = False) -> list[Clause]:
     """The clauses of a text, each cut to what follows its last `=` when it holds one (unless
     that restates a given, `… at d_model=512`: then the `=` before it)."""
     text = LIST_MARKER.sub("", folded(text))
-    out, row = [], ""
+    out, row, line = [], "", 0
     pieces = re.split(f"({CLAUSE_END.pattern})", text)
     for clause, after in zip(pieces[::2], [*pieces[1::2], ""]):
         lead = row
@@ -135,8 +136,9 @@ def clauses(text: str, *, sizes: bool = False) -> list[Clause]:
         else:
             value = clause
         if value.strip():
-            out.append(Clause(lead, value, cell))
+            out.append(Clause(lead, value, cell, line))
         row = row + clause + after if after == "|" else ""     # a table row's cells so far
+        line += after == "\n"
     return out
 
 
@@ -246,18 +248,32 @@ def _side(before: str) -> str:
 
 
 def _shapes_of(text: str, dims: int | None, *, sizes: bool = False) -> list[_Candidate]:
-    found = []
+    rows: dict[int, list[_Candidate]] = {}
     for clause in clauses(text):
-        if sizes and clause.cell and clause.body.strip().isdigit():
-            found.append(_Candidate(clause.body.strip(), int(clause.body), role=_role(clause, 0)))
-            continue
-        for match in SHAPE_RUN.finditer(clause.body):
-            numbers = [int(n) for n in re.findall(r"\d+", re.sub(r"^[(\[]\s*(?:-1|None|N|B)\s*,",
-                                                                  "(", match.group()))]
-            if len(numbers) >= 2 and (dims is None or len(numbers) == dims) and all(numbers):
-                found.append(_Candidate(match.group().strip(), tuple(numbers),
-                                        role=_role(clause, match.start())))
+        rows.setdefault(clause.line, []).extend(_clause_shapes(clause, dims, sizes))
+    return [c for row in rows.values() for c in _one_size_per_row(row)]
+
+
+def _clause_shapes(clause: Clause, dims: int | None, sizes: bool) -> list[_Candidate]:
+    if sizes and clause.cell and clause.body.strip().isdigit():
+        return [_Candidate(clause.body.strip(), int(clause.body), role=_role(clause, 0))]
+    found = []
+    for match in SHAPE_RUN.finditer(clause.body):
+        numbers = [int(n) for n in re.findall(r"\d+", re.sub(r"^[(\[]\s*(?:-1|None|N|B)\s*,",
+                                                              "(", match.group()))]
+        if len(numbers) >= 2 and (dims is None or len(numbers) == dims) and all(numbers):
+            found.append(_Candidate(match.group().strip(), tuple(numbers),
+                                    role=_role(clause, match.start())))
     return found
+
+
+def _one_size_per_row(row: list[_Candidate]) -> list[_Candidate]:
+    """A table row's whole-number cell is its size only when the row has no shape and no other
+    such cell (`| FC1 | 500 |`, not the kernel and stride of `| conv1 | 3 | 1 | 30x30x32 |`)."""
+    ints = [c for c in row if isinstance(c.value, int)]
+    if len(ints) == 1 and len(row) == 1:
+        return row
+    return [c for c in row if not isinstance(c.value, int)]
 
 
 def _one(text: str, found: list[_Candidate], what: str) -> Reading | None:

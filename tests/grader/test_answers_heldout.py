@@ -213,3 +213,9 @@ def test_an_equation_ending_on_its_answer_still_reads_after_the_last_equals() ->
     from grader.answers import read
     reading = read("d_model = 512, so d_k = 512/8 = 64", "int")          # made up
     assert (reading.value, reading.notation) == (64, "plain")
+
+
+def test_a_kernel_and_stride_column_is_no_size() -> None:
+    from grader.answers import read
+    table = "| conv1 | 3 | 1 | 30x30x32 |\n| pool1 | 2 | 2 | 15x15x32 |\n| fc | 128 | | |"  # made up
+    assert read(table, "shapes", expect_dims=3).value == [(30, 30, 32), (15, 15, 32), 128]
