@@ -217,5 +217,6 @@ def test_an_equation_ending_on_its_answer_still_reads_after_the_last_equals() ->
 
 def test_a_kernel_and_stride_column_is_no_size() -> None:
     from grader.answers import read
-    table = "| conv1 | 3 | 1 | 30x30x32 |\n| pool1 | 2 | 2 | 15x15x32 |\n| fc | 128 | | |"  # made up
+    # made up: kernel and stride columns beside the shapes
+    table = "| conv1 | 3 | 1 | 30x30x32 |\n| pool1 | 2 | 2 | 15x15x32 |\n| fc | 128 | | |"
     assert read(table, "shapes", expect_dims=3).value == [(30, 30, 32), (15, 15, 32), 128]
