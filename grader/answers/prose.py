@@ -8,7 +8,7 @@ The rule, as a TA reads:
 - a chain of shapes reads as the list (a table's whole-number cells are flatten/dense sizes);
 - where candidates differ: the question's givens restated (`输入大小 63x63x16`, a table's Input
   row, `分头数为 2`) are not answers; a rounded `11.17M` beside `11,173,962` is the same count;
-  then the value the sentence concludes with (因此, 所以, 那么, so, answer, output) wins, else
+  then the value the sentence concludes with (因此, 所以, 那么, 得到, so, answer, output) wins, else
   the one value written as a parameter count (`21,282,122`, `1216 trainable parameters`);
 - a sentence describing one layer gives its output as H×W and channels said apart
   (`卷积后图片大小为 28*28`, `6通道输出` -> 28×28×6), not the input's size or the kernel's;
@@ -59,7 +59,8 @@ SIZE_GIVEN_BEFORE = re.compile(r"(?:头数|num_heads|(?<![\w/])heads?\s*[=:]|(?<
 # A value said to be a parameter count: `21,282,122`, `1216 trainable parameters`, `896 个参数`.
 COUNT_AFTER = re.compile(r"^\s*(?:(?:total|trainable)\s+)*(?:params|parameters|个参数|参数)(?![A-Za-z])",
                          re.I)
-CONCLUSION = re.compile(r"因此|所以|故|答案|最终|即为|那么|结果[为是]|\b(?:therefore|thus|hence|so|answer)\b|"
+CONCLUSION = re.compile(r"因此|所以|故|答案|最终|即为|那么|得到|结果[为是]|"
+                        r"\b(?:therefore|thus|hence|so|answer|yields?)\b|"
                         r"=>|⇒|(?:输出|\boutput)[^\d,，。;；]{0,10}$", re.I)
 # A sentence describing one layer (`输入 1 通道图片,图片大小为 32*32， 6通道输出，采用 5*5 卷积核，卷积后图片大小
 #为 28*28`; `输出特征图的大小为 28x28，通道数为 6`; `30x30 with 64 channels`): the output's H×W and the

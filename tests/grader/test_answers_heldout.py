@@ -220,3 +220,9 @@ def test_a_kernel_and_stride_column_is_no_size() -> None:
     # made up: kernel and stride columns beside the shapes
     table = "| conv1 | 3 | 1 | 30x30x32 |\n| pool1 | 2 | 2 | 15x15x32 |\n| fc | 128 | | |"
     assert read(table, "shapes", expect_dims=3).value == [(30, 30, 32), (15, 15, 32), 128]
+
+
+def test_de_dao_marks_the_conclusion() -> None:
+    """得到 (`we get`) introduces the value a sentence concludes with."""
+    from grader.answers import read
+    assert read("最后共有 64 个通道，展平后得到 3136 个特征。", "int").value == 3136    # made up
