@@ -183,9 +183,9 @@ def _cell(rows: list, i: int) -> Any:
 
 
 def _flat(value: Any) -> list:
-    if isinstance(value, (list, tuple)) and value and isinstance(value[0], (list, tuple)) \
-            and not isinstance(value[0], str):
-        return [x for row in value for x in row]
+    """Elements in order; a shape list may mix shapes and the ints of flatten/dense layers."""
+    if isinstance(value, (list, tuple)) and value and isinstance(value[0], (list, tuple)):
+        return [x for row in value for x in (row if isinstance(row, (list, tuple)) else [row])]
     return list(value) if isinstance(value, (list, tuple)) else [value]
 
 

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any, Callable
 
-from grader.answers import latex, prints, prose, summaries, units
+from grader.answers import latex, markup, prints, prose, summaries, units
 from grader.answers.forms import MAX_CHARS, MAX_TABLE_CHARS, Form, Reading, bounded_text
 from grader.answers.matrix_expr import read_matrix_expression
 from grader.answers.values import (read_choice, read_expression, read_int, read_matrix,
@@ -37,7 +37,7 @@ class Notation:
 def _read_marked(text: str, form: Form, dims: int | None) -> Reading | None:
     """An item label in front (`(3)`, `Q2:`) or a full stop after, around a plain answer."""
     stripped = prose.LIST_MARKER.sub("", text, count=1).strip().rstrip("。.；;，,").strip()
-    if stripped == text.strip() or not stripped:
+    if stripped == text.strip() or not stripped or _given_after_the_answer(stripped, form):
         return None
     try:
         value = plain(stripped, form, dims)
@@ -47,7 +47,43 @@ def _read_marked(text: str, form: Form, dims: int | None) -> Reading | None:
         value=_shown(value)))
 
 
+def _read_unmarked(text: str, form: Form, dims: int | None) -> Reading | None:
+    """Markdown or HTML around the answer (`- [x] 7600.`, `<b>Answer</b>: 29x29x32`): the rest
+    is read through the whole registry, as if the student had written only that."""
+    rest = markup.unmarked(text, form)
+    if rest is None:
+        return None
+    try:
+        found = read(rest, form, expect_dims=dims)
+    except AnswerParseError:
+        return None
+    how = found.how or _("read {value} without the markup around it").format(
+        value=_shown(found.value))
+    return replace(found, how=how)
+
+
+LAST_EQUALS = re.compile(r"=|≈|\\approx|→|⇒")
+
+
+def _read_after_last_equals(text: str, form: Form, dims: int | None) -> Reading | None:
+    """`Q = K = I, V = … → Output ≈ [[1.66, 2.66], …]`, `… \\approx 0.0158`: the value after the
+    last `=` (or ≈, →) outside brackets, as numbers are read; the working before it is kept."""
+    cuts = [m.end() for m in LAST_EQUALS.finditer(text) if _depth(text[:m.start()]) == 0]
+    if not cuts or not text[cuts[-1]:].strip():
+        return None
+    try:
+        found = read(text[cuts[-1]:].strip(), form, expect_dims=dims)
+    except AnswerParseError:
+        return None
+    return replace(found, how=found.how or _("read the value after the last =, ≈ or →"))
+
+
+def _depth(text: str) -> int:
+    return sum(text.count(c) for c in "([{") - sum(text.count(c) for c in ")]}")
+
+
 NOTATIONS: tuple[Notation, ...] = (
+    Notation("markdown or HTML", ALL, _read_unmarked, before_plain=True),
     Notation("summary footer", frozenset({Form.INT}), summaries.read_footer),
     Notation("torch.Size", SHAPED, prints.read_torch_size),
     Notation("tensor/array print", ALL, prints.read_constructor),
@@ -57,6 +93,7 @@ NOTATIONS: tuple[Notation, ...] = (
     Notation("name =", frozenset({Form.MATRIX, Form.SHAPE, Form.SHAPES}), prints.read_name_prefix),
     Notation("number with a suffix", NUMERIC, units.read_suffixed),
     Notation("label and full stop", ALL, _read_marked),
+    Notation("value after the last =", frozenset({Form.MATRIX}), _read_after_last_equals),
     Notation("sentence", NUMERIC | SHAPED, prose.read_sentence),
 )
 
@@ -91,21 +128,33 @@ def read(raw: Any, form: Form | str, *, dims: int | None = None,
     for row in NOTATIONS:
         if row.before_plain and form in row.forms and (found := row.read(raw, form, pick)):
             return replace(found, notation=row.name)
+    fallback: Reading | None = None
     try:
         value = plain(raw, form, dims)
     except AnswerParseError as error:
         first_error = error
     else:
         equation = form in NUMERIC and EQUATION.search(raw) is not None
-        return Reading(value, _("read {value} after the last =").format(value=_shown(value))
-                       if equation else "",
-                       working=_working(raw, form))
+        fallback = Reading(value, _("read {value} after the last =").format(
+            value=_shown(value)) if equation else "", working=_working(raw, form))
+        if not (equation and _given_after_the_answer(raw, form)):
+            return fallback
     for row in NOTATIONS:
         if row.before_plain or form not in row.forms:
             continue
         if (found := row.read(raw, form, pick)) is not None:
             return replace(found, notation=row.name, working=_working(raw, form))
+    if fallback is not None:
+        return fallback     # a given restated last, but no row reads the sentence otherwise
     raise first_error
+
+
+def _given_after_the_answer(raw: str, form: Form) -> bool:
+    """A sentence ending on a given restated (`… = 64 … at d_model=512`): the value after its
+    last `=` is the given's, so the sentence row reads it instead."""
+    before = EQUATION.split(prose.folded(raw))
+    return form in NUMERIC and prose.is_sentence(raw) and len(before) > 2 and prose.restates_given(
+        "=".join(before[:-1]) + "=", sizes=form is Form.INT)
 
 
 def _working(raw: str, form: Form) -> Any:
