@@ -202,3 +202,94 @@ def test_reading_a_notebook_without_cell_ids_prints_no_validator_warning(tmp_pat
     (tmp_path / "hw.ipynb").write_text(json.dumps(nb))
     assert notebook_source(str(tmp_path / "hw.ipynb")).source == "import torch\n"
     assert "Warning" not in capfd.readouterr().err
+
+
+# Written after a public transformer language model (index file 14531374948, tab-indented):
+# TransformerModel.__init__ builds `PositionEncoding(d_model, dropout)` while the file defines
+# `PositionalEncoding`; forward is `forward(self, src, src_mask)`.
+TAB_TRANSFORMER = (
+    "import math\nimport torch\nfrom torch import nn\n"
+    "class TransformerModel(nn.Module):\n"
+    "\tdef __init__(self, n_token, d_model):\n"
+    "\t\tsuper().__init__()\n"
+    "\t\tself.pos_encoder = PositionEncoding(d_model)\n"
+    "class PositionalEncoding(nn.Module):\n"
+    "\tdef __init__(self, d_model):\n"
+    "\t\tsuper().__init__()\n")
+
+
+def test_a_misspelt_class_name_is_one_line_naming_the_defined_one(tmp_path, monkeypatch):
+    from grader.studentcode.loader import describe, import_code
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "transformer.py").write_text(TAB_TRANSFORMER)
+    module = import_code("transformer.py", "TransformerModel", [])
+    try:
+        module.TransformerModel(12, 16)
+    except NameError as e:
+        line = describe(e)
+    assert line == ("transformer.py line 7: NameError: name 'PositionEncoding' is not defined: "
+                    "did you mean `PositionalEncoding`? (the code defines `PositionalEncoding`, "
+                    "not `PositionEncoding`)")
+    sys.modules.pop("transformer", None)
+
+
+class MaskedLM(torch.nn.Module):
+    """forward(src, src_mask) as in PyTorch's transformer tutorial (seq-first)."""
+
+    def __init__(self):
+        super().__init__()
+        self.emb = torch.nn.Embedding(12, 8)
+        layer = torch.nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0)
+        self.enc = torch.nn.TransformerEncoder(layer, 1, enable_nested_tensor=False)
+        self.out = torch.nn.Linear(8, 12)
+
+    def forward(self, src, src_mask):
+        return self.out(self.enc(self.emb(src), src_mask))
+
+
+def test_a_transformer_taking_src_mask_gets_the_causal_mask():
+    from grader.evaluation.language import _causal_check, _forward as lm_forward
+    model = MaskedLM().eval()
+    x = torch.randint(0, 12, (6, 3))
+    logp, hidden = lm_forward(model, x, None, "seq-first", 6, 3)
+    assert logp.shape == (6, 3, 12) and hidden is None
+    assert _causal_check(model, x, "seq-first", 3, False)["ok"]
+
+
+# Written after a public seq2seq file (index file 14792787676): TinyTransformer.forward(src, tgt).
+class Seq2Seq(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.emb = torch.nn.Embedding(12, 4)
+
+    def forward(self, src, tgt):
+        return self.emb(src) + self.emb(tgt)
+
+
+def test_a_model_needing_two_inputs_is_one_line_naming_the_forward_to_write():
+    from grader.evaluation.language import _forward as lm_forward
+    with pytest.raises(Failure) as failed:
+        lm_forward(Seq2Seq(), torch.zeros(5, 2, dtype=torch.long), None, "batch-first", 5, 2)
+    assert str(failed.value) == (
+        "Seq2Seq.forward takes (src, tgt), and a language-model claim calls model(x), "
+        "model(x, src_mask) or model(x, hidden) with init_hidden(batch): give the model a "
+        "forward(x) that returns the next-token logits")
+
+
+def test_a_library_warning_while_importing_is_not_the_students_output(tmp_path, monkeypatch):
+    # As torch's `enable_nested_tensor is True, but ...` notice, raised from torch's own module
+    # while the student's TinyTransformer is built (it came back as the student's last output).
+    import warnings
+    from grader.studentcode.loader import import_code
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "tiny_lm.py").write_text("import torch\n")
+    import_code("tiny_lm.py", "LM", [])
+    raise_in = ("import warnings\nwarnings.warn('enable_nested_tensor is True', UserWarning)\n"
+                "warnings.warn('the student says so', UserWarning)\n")
+    with warnings.catch_warnings(record=True) as seen:
+        exec(compile(raise_in, "transformer.py", "exec"),
+             {"__name__": "torch.nn.modules.transformer"})
+        exec(compile(raise_in.splitlines()[0] + "\n" + raise_in.splitlines()[2], "tiny_lm.py",
+                     "exec"), {"__name__": "tiny_lm"})
+    assert [str(w.message) for w in seen] == ["the student says so"]
+    sys.modules.pop("tiny_lm", None)
