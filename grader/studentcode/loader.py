@@ -28,6 +28,7 @@ from .errors import StudentCodeError
 IMPORT_SECONDS = 30.0
 LIBRARY_WARNINGS = r"(torch|numpy|nbformat|safetensors)(\.|$)"
 _NOTEBOOKS: dict[str, notebook.NotebookSource] = {}
+CELLS = "__grade_cells__"        # a notebook module's ((first line, cell number), ...)
 _HERE = os.path.dirname(os.path.abspath(__file__))
 _GRADER = os.path.dirname(_HERE)
 
@@ -115,6 +116,8 @@ def _script(path: str, code: str, model: str | None, notes: list[str]) -> types.
     name = _module_name(os.path.splitext(os.path.basename(path))[0])
     module = types.ModuleType(name)
     module.__file__ = path
+    if path.endswith(".ipynb"):     # so the evaluation can name "cell N line M" too
+        module.__dict__[CELLS] = tuple(_NOTEBOOKS[path].starts)
     sys.modules[name] = module          # so pickled classes `model.Net` resolve
     exec(compile(result.tree, path, "exec"), module.__dict__)
     return module

@@ -293,3 +293,24 @@ def test_a_library_warning_while_importing_is_not_the_students_output(tmp_path, 
                      "exec"), {"__name__": "tiny_lm"})
     assert [str(w.message) for w in seen] == ["the student says so"]
     sys.modules.pop("tiny_lm", None)
+
+
+def test_the_batch_size_hint_names_the_notebook_cell(tmp_path, monkeypatch):
+    # The notebook shape of Starryship/mnist.ipynb: imports in cell 1, the network in cell 2.
+    import nbformat
+    from grader.studentcode.loader import import_code
+    monkeypatch.chdir(tmp_path)
+    network = ("class net(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+               "        self.conv = nn.Conv2d(1, 3, 3)\n        self.fc = nn.Linear(3 * 26 * 26, 10)\n"
+               "    def forward(self, x):\n        x = self.conv(x)\n        x = x.view(64, -1)\n"
+               "        return self.fc(x)\n")
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("%matplotlib inline\nimport torch\nfrom torch import nn"),
+        nbformat.v4.new_code_cell(network)])
+    nbformat.write(nb, str(tmp_path / "mnist_nb.ipynb"))
+    model = import_code("mnist_nb.ipynb", "net", []).net()
+    with pytest.raises(Failure) as failed:
+        _forward(model, torch.zeros(2, 1, 28, 28), False, [])
+    assert str(failed.value).startswith("mnist_nb.ipynb cell 2 line 8: RuntimeError: shape "
+                                        "'[64, -1]' is invalid")
+    sys.modules.pop("mnist_nb", None)
