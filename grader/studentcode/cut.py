@@ -13,8 +13,8 @@ level, the network classes, a training loop (in `main()`, or at the top level wi
 - star imports (their names cannot be known).
 
 Everything else goes: loops, calls, dataset construction, plotting, `with` blocks and the
-`__main__` block (definitions inside it, and what they need, are hoisted to the top level: some
-students define the network there). A method's own locals do not count as names it needs (a
+`__main__` block (its definitions and the imports they need are hoisted to the top level: some
+students define the network there; its assignments never run). A method's own locals do not count as names it needs (a
 notebook's `x, y = next(iter(loader))` stays out because `forward(self, x)` reads `x`); an import
 only the other classes need is kept as `try: ... except ImportError: pass`. The `Cut` says what was skipped, for the claim's detail.
 """
@@ -24,6 +24,9 @@ import ast
 from dataclasses import dataclass, field
 
 DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+# What the `__main__` block gives the module: its definitions and imports, never its assignments
+# (`args = parser.parse_args()`, `device = torch.device(args.device)` would run the script).
+HOISTED = (*DEFS, ast.Import, ast.ImportFrom)
 
 
 @dataclass
@@ -120,8 +123,8 @@ def _flat(body: list[ast.stmt]) -> list[ast.stmt]:
     """Top-level statements, looking into if/try blocks (not into the `__main__` block)."""
     out: list[ast.stmt] = []
     for stmt in body:
-        if _is_main_guard(stmt):
-            out += _flat(stmt.body)         # definitions in it are hoisted (see _keep)
+        if _is_main_guard(stmt):            # its definitions and imports are hoisted
+            out += [s for s in _flat(stmt.body) if isinstance(s, HOISTED)]
         elif isinstance(stmt, ast.If):
             out += _flat(stmt.body) + _flat(stmt.orelse)
         elif isinstance(stmt, ast.Try):
@@ -186,7 +189,7 @@ def _keep(body: list[ast.stmt], needed: set[str], skipped: list[str],
         if _is_main_guard(stmt):
             # A model defined inside `if __name__ == "__main__":` (and what it needs) is
             # hoisted to the top level; the block's training is skipped with the rest of it.
-            kept += _keep(stmt.body, needed, [], optional)
+            kept += _keep([s for s in stmt.body if isinstance(s, HOISTED)], needed, [], optional)
             skipped.append(f"line {stmt.lineno}: {_what(stmt)}")
         elif isinstance(stmt, DEFS) or _is_docstring(stmt):
             kept.append(stmt)

@@ -314,3 +314,20 @@ def test_the_batch_size_hint_names_the_notebook_cell(tmp_path, monkeypatch):
     assert str(failed.value).startswith("mnist_nb.ipynb cell 2 line 8: RuntimeError: shape "
                                         "'[64, -1]' is invalid")
     sys.modules.pop("mnist_nb", None)
+
+
+def test_the_main_block_gives_definitions_and_imports_never_its_assignments():
+    # kuangliu-style: `device` at the top level, `args`/`device` again inside the main block;
+    # a method reads `device`. Hoisting the block's assignments would run parse_args.
+    source = ("import torch\nimport argparse\ndevice = 'cpu'\n"
+              "class Net(torch.nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+              "        self.fc = torch.nn.Linear(2, 2).to(device)\n"
+              "if __name__ == '__main__':\n    import math\n"
+              "    args = argparse.ArgumentParser().parse_args(['--nope'])\n"
+              "    device = torch.device(args.device)\n"
+              "    class Head(torch.nn.Module):\n        def forward(self, x):\n"
+              "            return x * math.pi\n")
+    namespace = run_cut(source, "Net")
+    assert namespace["Net"]().fc.weight.device.type == "cpu"
+    assert float(namespace["Head"]()(torch.ones(1))) == pytest.approx(3.14159, abs=1e-4)
+    assert "args" not in namespace
