@@ -252,7 +252,8 @@ def run(request: dict, meta: dict, channel: Channel) -> dict:
     evaluation = _bound("evaluation")
     if request["task"] == "classification":
         arrays = {f"logits:{spec['name']}":
-                  evaluation.images.classify(model, request, spec, device).numpy()
+                  evaluation.images.classify(model, request, spec, device,
+                                             meta.setdefault("shown", [])).numpy()
                   for spec in request["inputs"]}
     else:       # the token batches' answers went out one by one; the last frame is the meta
         arrays = {}
@@ -315,7 +316,8 @@ def build(request: dict, meta: dict):
         raise Failure("the checkpoint holds only weights: name the file that defines the model "
                       "as `code`" if ckpt else "the claim names no `code` to build the model from")
     factory = _factory(module, name, code)
-    model = _construct(sc, factory, name, code, request.get("kwargs") or {})
+    kwargs = sc.construct.arguments(factory, request.get("kwargs") or {}, module, shown)
+    model = _construct(sc, factory, name, code, kwargs)
     if obj is None:
         notes.append("no checkpoint: the model's initial weights were evaluated")
         return model
@@ -367,6 +369,7 @@ def _construct(sc, factory, name: str, code: str, kwargs: dict):
         raise Failure(_failed_in(sc, e, code, name) + (f": {hint}" if hint else "")) from None
     except BaseException as e:
         raise Failure(_failed_in(sc, e, code, name)) from None
+    model = sc.construct.network(model)     # `model, optimizer = get_model()`
     if not isinstance(model, torch.nn.Module):
         raise Failure(f"{code}: {name}(...) returned {type(model).__name__}, not an nn.Module: "
                       "set `model` to the class or function that returns the network")

@@ -6,6 +6,8 @@ last row, whose target is the next batch's first row.
 """
 from __future__ import annotations
 
+import inspect
+
 import torch
 
 from . import Failure
@@ -14,7 +16,21 @@ from . import Failure
 def _forward(model, x, hidden, layout: str, seq: int, bsz: int):
     """Log-probabilities (T, B, V) whatever the layout and output form."""
     xin = x if layout == "seq-first" else x.t().contiguous()
-    out = model(xin, hidden) if hidden is not None else model(xin)
+    takes = _required(model)
+    if hidden is not None:
+        out = model(xin, hidden)
+    elif len(takes) == 2 and "mask" in takes[1]:
+        # `forward(src, src_mask)` (PyTorch's transformer tutorial): the causal mask it
+        # trained with; the causal check still proves the model does not look ahead.
+        out = model(xin, torch.nn.Transformer.generate_square_subsequent_mask(
+            seq, device=x.device))
+    elif len(takes) > 1:
+        raise Failure(f"{type(model).__name__}.forward takes ({', '.join(takes)}), and a "
+                      "language-model claim calls model(x), model(x, src_mask) or model(x, "
+                      "hidden) with init_hidden(batch): give the model a forward(x) that "
+                      "returns the next-token logits")
+    else:
+        out = model(xin)
     if isinstance(out, (tuple, list)):
         out, hidden = out[0], (out[1] if len(out) > 1 else hidden)
     if out.dim() == 2 and out.shape[0] == seq * bsz:
@@ -25,6 +41,16 @@ def _forward(model, x, hidden, layout: str, seq: int, bsz: int):
     if layout == "batch-first":
         out = out.transpose(0, 1)
     return torch.log_softmax(out.float(), dim=-1), hidden
+
+
+def _required(model) -> list[str]:
+    """The parameters forward must be given (no default)."""
+    try:
+        params = inspect.signature(model.forward).parameters.values()
+    except (TypeError, ValueError):
+        return []
+    return [p.name for p in params if p.default is p.empty
+            and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
 
 
 def _detach(h):

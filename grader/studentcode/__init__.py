@@ -11,10 +11,10 @@ no other grader module is imported. The parent uses `hints` for what only it can
     checkpoint.py  loading a checkpoint and finding the state_dict that fits the model
     hints.py       the one change that fixes each failure
 """
-from . import hints
+from . import construct, hints
 from .checkpoint import fit_state, load_checkpoint, stored_accuracy, unwrap_model
 from .errors import MissingDependency, StudentCodeError
 from .loader import describe, import_code, scrub
 
-__all__ = ["MissingDependency", "hints", "StudentCodeError", "describe", "fit_state", "import_code",
+__all__ = ["MissingDependency", "construct", "hints", "StudentCodeError", "describe", "fit_state", "import_code",
            "load_checkpoint", "scrub", "stored_accuracy", "unwrap_model"]

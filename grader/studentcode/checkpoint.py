@@ -26,7 +26,8 @@ STORED_ACC_KEYS = ("test_acc", "best_acc", "acc", "accuracy", "val_acc", "best_v
 STATE_KEYS = ("model_state_dict", "state_dict", "model", "net", "model_state", "weights",
               "module", "network", "params")
 WRAPPERS = ("module.", "_orig_mod.")
-_MAIN_CLASS = re.compile(r"Can't get attribute '([\w.]+)' on <module '__main__'")
+# The script serves as `__main__` while a pickle loads, so a missing class is named on either.
+_MAIN_CLASS = re.compile(r"Can't get attribute '([\w.]+)' on <module '[^']*'")
 
 
 @contextlib.contextmanager

@@ -67,6 +67,15 @@ def missing_module(module: str, importer: str) -> str:
     return MISSING_MODULE.format(importer=importer, module=module, top=module.split(".")[0])
 
 
+def unknown_name(name: str, defined: list[str]) -> str:
+    """A name the student's code reads but never defines: the closest name it does define."""
+    import difflib
+    close = difflib.get_close_matches(name, [d for d in defined if not d.startswith("__")], 1)
+    if close:
+        return f"did you mean `{close[0]}`? (the code defines `{close[0]}`, not `{name}`)"
+    return f"define `{name}` in the code you hand in, or import it there"
+
+
 def constructor(name: str, factory, kwargs: dict) -> str | None:
     """The kwargs change that makes `factory(**kwargs)` bind, or None if it already binds."""
     try:

@@ -20,12 +20,15 @@ import signal
 import sys
 import traceback
 import types
+import warnings
 
 from . import cut, hints, notebook, stubs
 from .errors import StudentCodeError
 
 IMPORT_SECONDS = 30.0
+LIBRARY_WARNINGS = r"(torch|numpy|nbformat|safetensors)(\.|$)"
 _NOTEBOOKS: dict[str, notebook.NotebookSource] = {}
+CELLS = "__grade_cells__"        # a notebook module's ((first line, cell number), ...)
 _HERE = os.path.dirname(os.path.abspath(__file__))
 _GRADER = os.path.dirname(_HERE)
 
@@ -37,6 +40,8 @@ class _ImportTimeout(BaseException):
 def import_code(code: str, model: str | None, notes: list[str],
                 seconds: float = IMPORT_SECONDS) -> types.ModuleType:
     stubs.install()
+    # Libraries' own notices (torch's nested-tensor warning, ...) are not the student's output.
+    warnings.filterwarnings("ignore", module=LIBRARY_WARNINGS)
     path = os.path.abspath(code)
     if os.path.isdir(path):
         if not os.path.isfile(os.path.join(path, "__init__.py")):
@@ -111,6 +116,8 @@ def _script(path: str, code: str, model: str | None, notes: list[str]) -> types.
     name = _module_name(os.path.splitext(os.path.basename(path))[0])
     module = types.ModuleType(name)
     module.__file__ = path
+    if path.endswith(".ipynb"):     # so the evaluation can name "cell N line M" too
+        module.__dict__[CELLS] = tuple(_NOTEBOOKS[path].starts)
     sys.modules[name] = module          # so pickled classes `model.Net` resolve
     exec(compile(result.tree, path, "exec"), module.__dict__)
     return module
@@ -155,7 +162,20 @@ def describe(e: BaseException, phase: str = "") -> str:
     return f"{line}: {hint}" if hint else line
 
 
+def _names_where(e: BaseException) -> list[str]:
+    """The global names of the student's frame that raised `e`."""
+    tb, names, cwd = e.__traceback__, [], os.getcwd() + os.sep
+    while tb is not None:
+        name = tb.tb_frame.f_code.co_filename
+        if name.startswith(cwd) and not name.startswith(_GRADER + os.sep):
+            names = list(tb.tb_frame.f_globals)
+        tb = tb.tb_next
+    return names
+
+
 def _hint(e: BaseException, frames: list[traceback.FrameSummary], phase: str) -> str:
+    if isinstance(e, NameError) and getattr(e, "name", None) and frames:
+        return hints.unknown_name(e.name, _names_where(e))
     if isinstance(e, ModuleNotFoundError) and e.name:
         importer = os.path.basename(frames[-1].filename) if frames else "your code"
         return hints.missing_module(e.name, importer)

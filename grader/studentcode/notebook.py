@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import json
 import re
+import warnings
 from dataclasses import dataclass, field
 
 KEEP_CELL_MAGICS = {"time", "timeit", "capture", "prun"}
@@ -37,7 +38,9 @@ def _cells(path: str) -> list[str]:
     """The code cells' sources, read with nbformat (plain JSON if it is not installed)."""
     try:
         import nbformat
-        nb = nbformat.read(path, as_version=4)
+        with warnings.catch_warnings():     # its validator's notices are not the student's output
+            warnings.simplefilter("ignore")
+            nb = nbformat.read(path, as_version=4)
         return [c.source for c in nb.cells if c.cell_type == "code"]
     except ImportError:
         with open(path, encoding="utf-8") as f:

@@ -244,3 +244,13 @@ def test_import_that_runs_too_long_stops_with_the_top_level_hint(tmp_path, monke
         sys.modules.pop("net", None)
         sys.modules.pop("trainer", None)
     assert str(e.value) == "importing net.py took over 0.5 s; " + hints.top_level("trainer.py")
+
+
+def test_unknown_name_names_the_close_definition_or_says_to_define_it():
+    # As in the real programs: `PositionEncoding` beside a defined `PositionalEncoding`; a
+    # notebook whose cells never import `nn`.
+    assert hints.unknown_name("PositionEncoding", ["__name__", "PositionalEncoding", "math"]) == (
+        "did you mean `PositionalEncoding`? (the code defines `PositionalEncoding`, not "
+        "`PositionEncoding`)")
+    assert hints.unknown_name("nn", ["__name__", "Net", "Net2"]) == (
+        "define `nn` in the code you hand in, or import it there")
