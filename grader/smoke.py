@@ -16,6 +16,8 @@ from grader.datasets import ImageSplit, TextSplit
 # (C, H, W) of the datasets a claim can name; imagefolder:PATH has no known shape.
 KNOWN_SHAPES = {"cifar10": (3, 32, 32), "cifar100": (3, 32, 32), "mnist": (1, 28, 28),
                 "tiny-imagenet": (3, 64, 64), "digits": (1, 8, 8)}
+# The classes each names: a model with fewer outputs cannot be right however it is trained.
+KNOWN_CLASSES = {"cifar10": 10, "cifar100": 100, "mnist": 10, "tiny-imagenet": 200, "digits": 10}
 IMAGES = 2
 STEPS = 8           # token rows per batch column for a language model
 
@@ -29,4 +31,5 @@ def zeros_split(claim: Claim) -> ImageSplit | TextSplit | None:
     if shape is None:
         return None
     return ImageSplit("zeros", np.zeros((IMAGES, *shape), dtype=np.uint8),
-                      np.zeros(IMAGES, dtype=np.int64), 255.0, 0)
+                      np.zeros(IMAGES, dtype=np.int64), 255.0,
+                      KNOWN_CLASSES.get(claim.dataset.strip(), 0))

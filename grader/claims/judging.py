@@ -42,16 +42,28 @@ def judge(claim: Claim, claimed: float | None, measured: float
         why + _("; below the target {target}: partial credit").format(target=f"{target:g}{unit}")
 
 
-def accuracy(logits: np.ndarray | None, labels: np.ndarray) -> float:
+def accuracy(logits: np.ndarray | None, labels: np.ndarray, classes: int = 0) -> float:
     """Percent of argmax predictions equal to the labels (which never left this process)."""
     n = len(labels)
     if logits is None or logits.ndim != 2 or logits.shape[0] != n:
         got = None if logits is None else list(logits.shape)
         raise Verdict(ClaimStatus.ERROR, _("the model returned logits of shape {got}, expected "
                                            "({n}, classes)").format(got=got, n=n))
+    too_few(logits, classes)
     if not np.isfinite(logits).all():
         raise Verdict(ClaimStatus.ERROR, _("the model's outputs contain NaN or infinity"))
     return 100.0 * float(np.mean(logits.argmax(axis=1) == labels))
+
+
+def too_few(logits: np.ndarray, classes: int) -> None:
+    """A model with fewer outputs than the dataset has classes (a sigmoid's single score on
+    CIFAR-10) is wrong whatever its accuracy happens to be: its argmax never names most
+    classes. More outputs are allowed (an ImageNet head on a subset)."""
+    if classes and logits.ndim == 2 and logits.shape[1] < classes:
+        raise Verdict(ClaimStatus.ERROR, _(
+            "the model returns {got} scores per image, but the dataset has {classes} classes: "
+            "its last layer needs {classes} outputs").format(got=logits.shape[1],
+                                                             classes=classes))
 
 
 def perplexity(logp: np.ndarray) -> float:

@@ -24,7 +24,7 @@ from typing import Any
 
 from grader.assignment import Claim
 from grader.claims import controls, integrity, runs
-from grader.claims.judging import accuracy, judge, perplexity
+from grader.claims.judging import accuracy, judge, perplexity, too_few
 from grader.claims.spec import Verdict, claimed, kwargs, named, normalize
 from grader.claims.inputs import Inputs
 from grader.datasets import DatasetCache, ImageSplit, TextSplit
@@ -267,6 +267,12 @@ class ClaimVerifier:
             raise Verdict(ClaimStatus.ERROR, _("smoke test without the dataset failed: ")
                           + _failure(outcome.outcome, code))
         out = outcome.values.get("test")
+        if out is not None and isinstance(split, ImageSplit):
+            try:
+                too_few(out, split.classes)
+            except Verdict as v:
+                raise Verdict(ClaimStatus.ERROR, _("smoke test without the dataset: ")
+                              + v.detail) from None
         shape = "×".join(map(str, split.images.shape if isinstance(split, ImageSplit)
                              else split.tokens.shape))
         got = "×".join(map(str, out.shape)) if out is not None else _("nothing")
@@ -278,14 +284,14 @@ class ClaimVerifier:
 
     def _images_measured(self, claim: Claim, run: runs.RunResult, split: ImageSplit,
                          what: str) -> Measured:
-        acc = accuracy(run.values.get("test"), split.labels)
+        acc = accuracy(run.values.get("test"), split.labels, split.classes)
         m = Measured(acc, _("re-ran {what} on {dataset} {split} ({count} images): "
                             "{accuracy}%").format(
             what=what, dataset=claim.dataset, split=claim.split,
             count=f"{len(split.labels):,}", accuracy=f"{acc:.2f}"))
         if "noise" in run.values:
             m.control = controls.judge_accuracy(
-                claim, acc, accuracy(run.values["noise"], split.labels))
+                claim, acc, accuracy(run.values["noise"], split.labels, split.classes))
         return m
 
     def _language(self, claim: Claim, run: runs.RunResult, split: TextSplit, what: str

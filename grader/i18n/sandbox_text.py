@@ -76,6 +76,13 @@ _TEMPLATES: tuple[Spec, ...] = (
     (N_("the inputs file ends after {count} bytes"), {"count": r"[\d,]+"}),
     (N_("language model output is {shape}; expected ({dims}, vocab)"),
      {"shape": r"\[[\d, ]*\]", "dims": r"T, B|B, T"}),
+    (N_("{cls}.forward takes ({params}), and a language-model claim calls model(x), model(x, "
+        "src_mask) or model(x, hidden) with init_hidden(batch): give the model a forward(x) "
+        "that returns the next-token logits"), {"cls": r"[\w.]+", "params": r"[^)]*"}),
+    (N_("forward assumes a batch of {count} images, and the grader's batches have other sizes: "
+        "write `x.view(x.size(0), -1)`"), {"count": r"\d+"}),
+    (N_("the images were flattened to {count} features: the model's first layer is a Linear"),
+     {"count": r"\d+"}),
     # --- loading the student's code and checkpoint (grader/studentcode/)
     N_("code {code} is a folder without an __init__.py: name the .py file that defines the "
        "model as `code`"),
@@ -121,6 +128,8 @@ _TEMPLATES: tuple[Spec, ...] = (
     (hints.IMPORT_TIMEOUT, {"why": ANY}),
     (hints.LAST_OUTPUT, {"output": ANY}),
     (hints.TRAINING_RAN, {"why": ANY}),
+    (hints.DID_YOU_MEAN, {"close": r"[\w.]+", "name": r"[\w.]+"}),
+    (hints.DEFINE_NAME, {"name": r"[\w.]+"}),
 )
 
 

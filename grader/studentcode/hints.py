@@ -54,6 +54,8 @@ NORMALIZE = N_("no `normalize` given, and the checkpoint's own accuracy agrees w
 IMPORT_TIMEOUT = N_("importing {code} took over {seconds} s; {why}")
 LAST_OUTPUT = N_("last output: {output}")
 TRAINING_RAN = N_("it looks like training ran: {why}")
+DID_YOU_MEAN = N_("did you mean `{close}`? (the code defines `{close}`, not `{name}`)")
+DEFINE_NAME = N_("define `{name}` in the code you hand in, or import it there")
 
 
 def top_level(file: str, say: Callable[[str], str] = _same) -> str:
@@ -72,8 +74,8 @@ def unknown_name(name: str, defined: list[str]) -> str:
     import difflib
     close = difflib.get_close_matches(name, [d for d in defined if not d.startswith("__")], 1)
     if close:
-        return f"did you mean `{close[0]}`? (the code defines `{close[0]}`, not `{name}`)"
-    return f"define `{name}` in the code you hand in, or import it there"
+        return DID_YOU_MEAN.format(close=close[0], name=name)
+    return DEFINE_NAME.format(name=name)
 
 
 def constructor(name: str, factory, kwargs: dict) -> str | None:

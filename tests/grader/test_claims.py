@@ -241,6 +241,35 @@ def test_wrong_output_shape_is_one_line_from_the_evaluation(verifier, tmp_path):
     assert "Traceback" not in result.detail and "/grade/" not in result.detail
 
 
+ONE_SCORE = ("import torch.nn as nn\n\n\nclass Net(nn.Module):\n"
+             "    def __init__(self, pixels=64):\n        super().__init__()\n"
+             "        self.fc = nn.Linear(pixels, 1)\n\n"
+             "    def forward(self, x):\n        return self.fc(x.flatten(1)).sigmoid()\n")
+
+
+def test_fewer_outputs_than_classes_is_an_error_not_an_accuracy(verifier, tmp_path):
+    # MADE UP after a real homework's sigmoid head (one score per image) on a 10-class set:
+    # its argmax is always class 0, so it "scores" the share of zeros in the labels.
+    (tmp_path / "model.py").write_text(ONE_SCORE)
+    result, _ = verifier.verify(claim(), {"code": "model.py", "model": "Net", "value": 10.0},
+                                tmp_path)
+    assert result.status is ClaimStatus.ERROR
+    assert result.detail == ("the model returns 1 scores per image, but the dataset has 10 "
+                             "classes: its last layer needs 10 outputs")
+
+
+@needs_bwrap
+def test_smoke_test_names_a_head_too_small_for_the_dataset(tmp_path):
+    (tmp_path / "model.py").write_text(ONE_SCORE)
+    with ClaimVerifier(device=DEVICE, smoke=True, warm=0) as v:
+        result, _ = v.verify(claim("cifar10"), {"code": "model.py", "model": "Net",
+                                                "kwargs": {"pixels": 3072}, "value": 90.0},
+                             tmp_path)
+    assert result.status is ClaimStatus.ERROR
+    assert result.detail.startswith("smoke test without the dataset: the model returns 1 scores "
+                                    "per image, but the dataset has 10 classes")
+
+
 @needs_bwrap
 def test_whole_pickled_module_checkpoint(verifier, tmp_path):
     import sys

@@ -93,6 +93,21 @@ def child_texts() -> dict[str, str]:
         "no such model": _failure(sandbox_child._factory, module, "Net", "model.py"),
         "no class at all": _failure(sandbox_child._factory, empty, "Net", "model.py"),
         "not callable": _failure(sandbox_child._factory, module, "width", "model.py"),
+        "unknown name, close": "model.py line 30: NameError: name 'PositionEncoding' is not "
+                               "defined: " + hints.unknown_name("PositionEncoding",
+                                                                ["PositionalEncoding", "Net"]),
+        "unknown name": "model.py line 4: NameError: name 'nn' is not defined: "
+                        + hints.unknown_name("nn", ["Net"]),
+        "batch in forward": "mnist.ipynb cell 3 line 21: RuntimeError: shape '[64, -1]' is "
+                            "invalid for input of size 12544: forward assumes a batch of 64 "
+                            "images, and the grader's batches have other sizes: write "
+                            "`x.view(x.size(0), -1)`",
+        "flattened": "the images were flattened to 784 features: the model's first layer is a "
+                     "Linear",
+        "seq2seq forward": "Seq2Seq.forward takes (src, tgt), and a language-model claim calls "
+                           "model(x), model(x, src_mask) or model(x, hidden) with "
+                           "init_hidden(batch): give the model a forward(x) that returns the "
+                           "next-token logits",
     }
 
 
@@ -160,7 +175,7 @@ def test_a_field_repeated_in_a_template_must_hold_the_same_value() -> None:
 # Literals of the sandbox's files that never reach a reader on their own: regexes and markers
 # the code looks for, defaults that are filled into a sentence, Python's words.
 NOT_SHOWN = {"No space", "key prefixes", "before returning a result", "the model",
-             "Can't get attribute '([\\w.]+)' on <module '__main__'", ": not installed>",
+             "Can't get attribute '([\\w.]+)' on <module '[^']*'", ": not installed>",
              " bytes cut ...]\n"}
 SANDBOX_FILES = ["grader/sandbox_child.py", "grader/sandbox/protocol.py",
                  "grader/sandbox/child.py", "grader/studentcode/checkpoint.py",
