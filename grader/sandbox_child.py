@@ -231,12 +231,12 @@ def _frame(token: str, header: dict) -> bytes:
 
 
 def _one_line(e: BaseException) -> str:
-    tb = traceback.extract_tb(e.__traceback__)
-    where = next((f"{os.path.basename(f.filename)} line {f.lineno}" for f in reversed(tb)
-                  if not f.filename.startswith((sys.prefix, HERE))),
-                 "")
+    try:        # the student's file and line, a notebook's cell (grader/evaluation `where`)
+        where = _bound("evaluation").where(e)
+    except Exception:       # the package itself failed to load: say the error alone
+        where = ""
     text = f"{type(e).__name__}: {e}".splitlines()[0] if str(e) else type(e).__name__
-    return (f"{where}: {text}" if where else text)[:400]
+    return (where + text)[:400]
 
 
 def run(request: dict, meta: dict, channel: Channel) -> dict:

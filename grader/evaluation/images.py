@@ -2,16 +2,12 @@
 from __future__ import annotations
 
 import math
-import os
 import re
-import sys
 
 import numpy as np
 import torch
 
-from . import Failure
-
-_GRADER = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from . import Failure, where
 
 
 def classify(model, request: dict, spec: dict, device, notes: list | None = None):
@@ -71,29 +67,12 @@ BATCH_VIEW = re.compile(r"shape '\[(\d+), ")
 def _explain(e: BaseException, batch: int) -> str:
     """The student's line and the error, with the change that fixes a batch size written into
     forward (`x.view(64, -1)`): the grader's batches have other sizes."""
-    text = f"{_where(e)}{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"[:400]
+    text = f"{where(e)}{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"[:400]
     fixed = BATCH_VIEW.search(str(e))
     if fixed and int(fixed.group(1)) != batch:
         text += (f": forward assumes a batch of {fixed.group(1)} images, and the grader's "
                  "batches have other sizes: write `x.view(x.size(0), -1)`")
     return text
-
-
-def _where(e: BaseException) -> str:
-    """`file line N: ` of the student's frame that raised, `cell N line M` in a notebook (its
-    module holds the cells' first lines, see grader/studentcode/loader.py)."""
-    tb, last = e.__traceback__, None
-    while tb is not None:
-        if not tb.tb_frame.f_code.co_filename.startswith((sys.prefix, _GRADER)):
-            last = tb
-        tb = tb.tb_next
-    if last is None:
-        return ""
-    name, line = os.path.basename(last.tb_frame.f_code.co_filename), last.tb_lineno
-    cells = [c for c in last.tb_frame.f_globals.get("__grade_cells__", ()) if c[0] <= line]
-    if cells:
-        return f"{name} cell {cells[-1][1]} line {line - cells[-1][0] + 1}: "
-    return f"{name} line {line}: "
 
 
 def read_images(path: str, shape: list[int], pinned: bool):

@@ -420,3 +420,31 @@ def test_causal_leak_check(tmp_path, masked):
     else:
         assert check.status is CheckStatus.FAIL and result.status is ClaimStatus.REFUTED
         assert "future tokens" in result.detail
+
+
+@needs_bwrap
+def test_a_language_model_failing_in_a_notebook_names_the_cell(tmp_path):
+    """An error inside a notebook's forward names the cell and its line, as a student sees the
+    notebook (the child's catch-all line used to name only the flattened script's line)."""
+    import nbformat
+    write_corpus(tmp_path / "data" / "toy")
+    sub = tmp_path / "student"
+    sub.mkdir()
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("import torch\nimport torch.nn as nn"),
+        nbformat.v4.new_code_cell("class Broken(nn.Module):\n"
+                                  "    def __init__(self, vocab):\n"
+                                  "        super().__init__()\n"
+                                  "        self.table = nn.Embedding(vocab, vocab)\n\n"
+                                  "    def forward(self, x):\n"
+                                  "        return self.table(x) / 0 if x.sum() < 0 else 1 // 0"),
+    ])
+    nbformat.write(nb, sub / "lm.ipynb")
+    c = claim("text:toy", "language-model", options={"tokenizer": "char", "bptt": 7,
+                                                     "eval_batch_size": 4})
+    with ClaimVerifier(data_root=tmp_path / "data", device=DEVICE, warm=0) as v:
+        result, _ = v.verify(c, {"code": "lm.ipynb", "model": "Broken",
+                                 "kwargs": {"vocab": 40}, "value": 5.0}, sub)
+    assert result.status is ClaimStatus.ERROR
+    assert "lm.ipynb cell 2 line 7: ZeroDivisionError: integer division or modulo by zero" \
+        in result.detail, result.detail
