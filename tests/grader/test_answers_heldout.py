@@ -8,81 +8,44 @@ marked as a TA would: the honest figure for answers the reader has not seen.
 """
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from grader.assignment import Question, Tolerance
-from grader.key import expected
-from grader.marking import grade_question
-from grader.results import QuestionResult
-from grader.submission import Submission
+from answer_corpus import AnswerCorpus, verdict, wanted
 
-CORPUS = json.loads((Path(__file__).parent / "answers_heldout.json").read_text(encoding="utf-8"))
-QUESTIONS = CORPUS["questions"]
+CORPUS = AnswerCorpus("answers_heldout.json")
+QUESTIONS = CORPUS.questions
 
 
-def _question(qid: str) -> Question:
-    spec = QUESTIONS[qid]
-    tol = spec.get("tolerance")
-    return Question(qid, spec["kind"], spec["points"], spec["params"],
-                    Tolerance(**tol) if tol else None,
-                    working_credit=spec.get("working_credit", 0.0))
-
-
-ENTRIES = {qid: expected(_question(qid)) for qid in QUESTIONS}
-
-
-def _graded(case: dict[str, Any]) -> QuestionResult:
-    submission = Submission("student", None, {case["q"]: case["answer"]}, {}, Path("."),
-                            Path("answers.toml"))
-    return grade_question(ENTRIES[case["q"]], submission)
-
-
-def _verdict(result: QuestionResult) -> tuple[str, float, str | None]:
-    return str(result.status), round(result.score / result.max_score, 3), result.mistake
-
-
-def _wanted(case: dict[str, Any]) -> tuple[str, float, str | None]:
-    return case["status"], round(case["score"], 3), case["mistake"]
-
-
-def _params() -> list[Any]:
-    return [pytest.param(c, id=f"{c['q']}:{c['answer'].strip()[:30]}",
-                         marks=[pytest.mark.xfail(reason=c["known_gap"], strict=True)]
-                         if "known_gap" in c else []) for c in CORPUS["cases"]]
-
-
-@pytest.mark.parametrize("case", _params())
+@pytest.mark.parametrize("case", CORPUS.params())
 def test_marked_as_a_ta_would(case: dict[str, Any]) -> None:
-    result = _graded(case)
-    assert _verdict(result) == _wanted(case), result.feedback
+    result = CORPUS.graded(case)
+    assert verdict(result) == wanted(case), result.feedback
 
 
 def test_agreement() -> None:
-    cases = CORPUS["cases"]
-    agree = sum(_verdict(_graded(c)) == _wanted(c) for c in cases)
+    cases = CORPUS.cases
+    agree = sum(verdict(CORPUS.graded(c)) == wanted(c) for c in cases)
     print(f"\nanswers_heldout: {agree}/{len(cases)} real answers marked as a TA would "
           f"({100 * agree / len(cases):.1f}%)")
     for batch in sorted({c["batch"] for c in cases}):
         some = [c for c in cases if c["batch"] == batch]
-        print(f"  batch {batch}: {sum(_verdict(_graded(c)) == _wanted(c) for c in some)}"
+        print(f"  batch {batch}: {sum(verdict(CORPUS.graded(c)) == wanted(c) for c in some)}"
               f"/{len(some)}")
     assert len(cases) >= 60
     assert agree == len(cases) - sum("known_gap" in c for c in cases)
 
 
 def test_every_case_is_real_and_names_its_source() -> None:
-    for case in CORPUS["cases"]:
+    for case in CORPUS.cases:
         assert case["q"] in QUESTIONS and case["source"]
         assert "made up" not in case["source"]
 
 
 def test_a_wrong_chain_of_shapes_and_sizes_is_marked_not_crashed() -> None:
     """Made up: a LeNet chain shifted by one layer, with flatten and dense sizes in it."""
-    result = _graded({"q": "lenet5.shapes",
+    result = CORPUS.graded({"q": "lenet5.shapes",
                       "answer": "32x32x1, 28x28x6, 14x14x6, 10x10x16, 5x5x16, 400, 120, 84"})
     assert str(result.status) in ("incorrect", "partial")
 

@@ -7,70 +7,29 @@ shows up. `test_agreement` prints the share of all cases marked as a TA would.
 """
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from grader.assignment import Question, Tolerance
-from grader.marking import grade_question
-from grader.key import expected
-from grader.results import QuestionResult
-from grader.submission import Submission
+from answer_corpus import AnswerCorpus, verdict, wanted
 
-CORPUS = json.loads((Path(__file__).parent / "answers_wild.json").read_text(encoding="utf-8"))
-QUESTIONS = CORPUS["questions"]
+CORPUS = AnswerCorpus("answers_wild.json")
+QUESTIONS = CORPUS.questions
 
 
-def _question(qid: str) -> Question:
-    spec = QUESTIONS[qid]
-    tol = spec.get("tolerance")
-    return Question(qid, spec["kind"], spec["points"], spec["params"],
-                    Tolerance(**tol) if tol else None,
-                    working_credit=spec.get("working_credit", 0.0))
-
-
-ENTRIES = {qid: expected(_question(qid)) for qid in QUESTIONS}
-
-
-def _graded(case: dict[str, Any]) -> QuestionResult:
-    submission = Submission("student", None, {case["q"]: case["answer"]}, {}, Path("."),
-                            Path("answers.toml"))
-    return grade_question(ENTRIES[case["q"]], submission)
-
-
-def _verdict(result: QuestionResult) -> tuple[str, float, str | None]:
-    return str(result.status), round(result.score / result.max_score, 3), result.mistake
-
-
-def _wanted(case: dict[str, Any]) -> tuple[str, float, str | None]:
-    return case["status"], round(case["score"], 3), case["mistake"]
-
-
-def _label(case: dict[str, Any]) -> str:
-    return f"{case['q']}:{str(case['answer'])[:30]}"
-
-
-def _params() -> list[Any]:
-    return [pytest.param(c, id=_label(c), marks=[pytest.mark.xfail(reason=c["known_gap"],
-                                                                   strict=True)]
-                         if "known_gap" in c else []) for c in CORPUS["cases"]]
-
-
-@pytest.mark.parametrize("case", _params())
+@pytest.mark.parametrize("case", CORPUS.params())
 def test_marked_as_a_ta_would(case: dict[str, Any]) -> None:
-    result = _graded(case)
-    assert _verdict(result) == _wanted(case), result.feedback
+    result = CORPUS.graded(case)
+    assert verdict(result) == wanted(case), result.feedback
 
 
 def test_agreement() -> None:
-    cases = CORPUS["cases"]
-    agree = sum(_verdict(_graded(c)) == _wanted(c) for c in cases)
+    cases = CORPUS.cases
+    agree = sum(verdict(CORPUS.graded(c)) == wanted(c) for c in cases)
     right = [c for c in cases if c["status"] == "correct"]
     wrong = [c for c in cases if c["status"] in ("incorrect", "partial")]
-    read = sum(_verdict(_graded(c))[0] == "correct" for c in right)
-    caught = sum(_verdict(_graded(c)) == _wanted(c) for c in wrong)
+    read = sum(verdict(CORPUS.graded(c))[0] == "correct" for c in right)
+    caught = sum(verdict(CORPUS.graded(c)) == wanted(c) for c in wrong)
     print(f"\nanswers_wild: {agree}/{len(cases)} marked as a TA would "
           f"({100 * agree / len(cases):.1f}%); right answers read {read}/{len(right)}, "
           f"wrong ones caught with the TA's mark {caught}/{len(wrong)}")
@@ -79,29 +38,29 @@ def test_agreement() -> None:
 
 
 def test_every_case_names_its_source_and_a_known_question() -> None:
-    for case in CORPUS["cases"]:
+    for case in CORPUS.cases:
         assert case["source"] and case["q"] in QUESTIONS
 
 
 def test_feedback_says_how_a_sentence_was_read() -> None:
     case = {"q": "1.3", "answer": "参数总数为 5×5×3×16+16 = 1216 个"}
-    assert "Read 1216 from your sentence." in _graded(case).feedback
+    assert "Read 1216 from your sentence." in CORPUS.graded(case).feedback
 
 
 def test_two_candidates_are_named_in_the_students_notation() -> None:
-    result = _graded({"q": "6.5", "answer": "形状从 3×3 变为 3×2"})
+    result = CORPUS.graded({"q": "6.5", "answer": "形状从 3×3 变为 3×2"})
     assert "3×3 and 3×2" in result.feedback and "*" not in result.feedback
 
 
 def test_an_arithmetic_slip_is_named_without_the_expected_value() -> None:
-    result = _graded({"q": "1.2", "answer": "15×15×32 = 7220"})
+    result = CORPUS.graded({"q": "1.2", "answer": "15×15×32 = 7220"})
     assert "arithmetic slip" in result.feedback and "7200" not in result.feedback
 
 
 def test_messages_quote_the_students_notation() -> None:
     """An unparsable answer's message never shows a × the student wrote as `*`."""
-    for case in CORPUS["cases"]:
-        result = _graded(case)
+    for case in CORPUS.cases:
+        result = CORPUS.graded(case)
         if result.status == "unparsable" and "×" in str(case["answer"]):
             assert "*" not in result.feedback.replace(str(case["answer"]), ""), result.feedback
 
@@ -136,7 +95,7 @@ def test_the_registry_records_which_row_read_the_answer(raw: str, form: str, row
 def test_every_feedback_level_says_how_the_answer_was_read(level: str) -> None:
     from grader.grading import redact
     from grader.results import Result
-    result = _graded({"q": "1.2", "answer": "总元素数量为 15×15×32 = 7220"})
+    result = CORPUS.graded({"q": "1.2", "answer": "总元素数量为 15×15×32 = 7220"})
     (shown,) = redact(Result("s", "hw", [result]), level).questions
     assert "Read 7220 after the last =." in shown.feedback
     assert ("arithmetic slip" in shown.feedback) is (level == "correctness")
