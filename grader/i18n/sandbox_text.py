@@ -109,6 +109,7 @@ _TEMPLATES: tuple[Spec, ...] = (
      {"parts": Field(r"[^:]+", _MISMATCH), "hint": ANY}),
     (N_("weights read from {where}"), {"where": r"[^;]+"}),
     (N_("key prefixes dropped: {prefixes}"), {"prefixes": r"[^;]+"}),
+    (N_("{name} = the class {name} of the code"), {"name": r"\w+"}),
     # --- the hints (grader/studentcode/hints.py)
     (hints.TOP_LEVEL, {"file": r"[\w.\-]+"}),
     (hints.MISSING_MODULE, {"importer": Field(r"your code|[\w.\-]+", (N_("your code"),)),

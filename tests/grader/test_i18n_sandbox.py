@@ -53,6 +53,19 @@ def _failure(fn, *args) -> str:
     return str(e.value)
 
 
+def _filled() -> list[str]:
+    """The note `construct.arguments` writes when a required parameter gets the student's class."""
+    from grader.studentcode import construct
+    block = types.ModuleType("model")
+    block.ResBlock = type("ResBlock", (), {})
+    notes: list[str] = []
+
+    def resnet(ResBlock, num_classes=10):  # noqa: N803 (named as the real homework names it)
+        return None
+    assert construct.arguments(resnet, {}, block, notes) == {"ResBlock": block.ResBlock}
+    return notes
+
+
 def child_texts() -> dict[str, str]:
     """name -> an English text exactly as the child or the sandbox writes it."""
     module = types.ModuleType("model")
@@ -104,6 +117,7 @@ def child_texts() -> dict[str, str]:
                             "`x.view(x.size(0), -1)`",
         "flattened": "the images were flattened to 784 features: the model's first layer is a "
                      "Linear",
+        "block class filled": "; ".join(_filled()),
         "seq2seq forward": "Seq2Seq.forward takes (src, tgt), and a language-model claim calls "
                            "model(x), model(x, src_mask) or model(x, hidden) with "
                            "init_hidden(batch): give the model a forward(x) that returns the "
@@ -181,6 +195,7 @@ SANDBOX_FILES = ["grader/sandbox_child.py", "grader/sandbox/protocol.py",
                  "grader/sandbox/child.py", "grader/studentcode/checkpoint.py",
                  "grader/studentcode/cut.py", "grader/studentcode/loader.py",
                  "grader/studentcode/notebook.py", "grader/studentcode/stubs.py",
+                 "grader/studentcode/construct.py",
                  "grader/evaluation/images.py", "grader/evaluation/language.py"]
 
 
