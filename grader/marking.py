@@ -12,6 +12,7 @@ from grader.answers import Form, Reading, compare, read, same_method
 from grader.assignment import Assignment
 from grader.errors import AnswerParseError
 from grader.i18n import _, mistake as say_mistake
+from grader.i18n.labels import part_label
 from grader.key import KeyEntry, zero_h0
 from grader.release import answer_withheld, read_only
 from grader.results import CheckStatus, IntegrityCheck, Part, QuestionResult, QuestionStatus
@@ -217,7 +218,8 @@ def _sentence(line: str) -> str:
 def safe_feedback(status: QuestionStatus, mistake: str | None, parts: list[Part]) -> str:
     """Feedback that never states an expected value, for `grade check` at `correctness`."""
     follow = [p.label.removeprefix("layer ") for p in parts if p.note.startswith("follow-through")]
-    notes = [f"{p.label}: {say_mistake(p.note)}" for p in parts
+    notes = [_("{part}: {note}").format(part=part_label(p.label), note=say_mistake(p.note))
+             for p in parts
              if p.note and p.note != mistake and not p.note.startswith("follow-through")]
     if follow:      # one sentence for the chain, not one per layer
         notes.append((_("Follow-through credit for layers {layers}: right from your own "
