@@ -1,7 +1,7 @@
 """Values written under their names. A matrix entry by entry or row by row, each under its
-indices, as worked solutions list it: `S^{00} = 1/\\sqrt{2} \\approx 0.707`, `S^{01} = 0`, … or `A^{0j} ≈ [0.401, 0.198,
-0.401]`, `A^{1j} = [0.198, 0.401, 0.401]`; also `a_{12} = 3`, `A_12 = 3`, `A[0,1] = 3`,
-`A[1] = [..]`.
+indices, as worked solutions list it: `S^{00} = 1/\\sqrt{2} \\approx 0.707`, `S^{01} = 0`, …
+or `A^{0j} ≈ [0.401, 0.198, 0.401]`, `A^{1j} = [0.198, 0.401, 0.401]`; also `a_{12} = 3`,
+`A_12 = 3`, `A[0,1] = 3`, `A[1] = [..]`.
 
 Each line that names an indexed entry gives the value after its last `=` (or ≈, \\approx);
 lines about other things (`Z_0 = 5.056`, `exp(0.707) ≈ 2.028`) are left out. The entries of the

@@ -228,3 +228,20 @@ def test_a_heading_over_the_value_and_notes_after_rows_are_dropped() -> None:
     assert read(heading, "matrix").value == [[1.0, 2.0], [3.0, 4.0]]                 # made up
     noted = "W ≈ [[0.5, 0.5],  ← \"a\" looks both ways\n     [0.2, 0.8]]  ← \"b\" looks back"
     assert read(noted, "matrix").value == [[0.5, 0.5], [0.2, 0.8]]                   # made up
+
+
+def test_latex_drawn_as_a_codecogs_image_is_read_as_its_latex() -> None:
+    from grader.answers import read
+    image = ("![W](https://latex.codecogs.com/svg.latex?%5Cbg_white%20W%20%3D%20%5Cbegin%7Bbmatrix"
+             "%7D%201%20%26%202%20%5C%5C%203%20%26%204%20%5Cend%7Bbmatrix%7D)")        # made up
+    assert read(image, "matrix").value == [[1.0, 2.0], [3.0, 4.0]]
+
+
+def test_a_product_written_out_is_answered_by_the_matrix_after_its_equals() -> None:
+    from grader.answers import read
+    product = ("$$\\begin{bmatrix} 1 & 0 \\\\ 0 & 1 \\end{bmatrix} \\times \\begin{bmatrix} 2 & 3"
+               " \\\\ 4 & 5 \\end{bmatrix} = \\begin{bmatrix} 2 & 3 \\\\ 4 & 5 \\end{bmatrix}$$")
+    assert read(product, "matrix").value == [[2.0, 3.0], [4.0, 5.0]]                  # made up
+    labelled = ("$$\\begin{bmatrix} 9 & 9 \\end{bmatrix} = \\begin{bmatrix} 1 & 2 \\end{bmatrix}"
+                "$$ $$\\begin{matrix} \\leftarrow \\text{row} \\end{matrix}$$")       # made up
+    assert read(labelled, "matrix").value == [[1.0, 2.0]]
