@@ -1,6 +1,7 @@
 """LaTeX beyond plain math: `W^Q \\in \\mathbb{R}^{8 \\times 4}` as a shape, and `pmatrix` /
 `bmatrix` / `array` environments with `\\frac` / `\\sqrt` entries, a scalar factor in front
-(`\\frac{1}{\\sqrt{2}}\\begin{pmatrix}…\\end{pmatrix}` multiplies every entry) and a `name =`."""
+(`\\frac{1}{\\sqrt{2}}\\begin{pmatrix}…\\end{pmatrix}` multiplies every entry) and a `name =`;
+in a product written out (`A \\times B = C`) the matrix after the last `=` is the answer."""
 from __future__ import annotations
 
 import re
@@ -39,7 +40,7 @@ def read_matrix_env(text: str, form: Form, dims: int | None) -> Reading | None:
     """A LaTeX matrix environment, with an optional scalar factor written before it."""
     if form is not Form.MATRIX:
         return None
-    match = MATRIX_ENV.search(text)
+    match = _result_env(text)
     if not match:
         return None
     before = text[:match.start()].split("=")[-1].strip().strip("$").strip()
@@ -49,6 +50,18 @@ def read_matrix_env(text: str, form: Form, dims: int | None) -> Reading | None:
     how = (_("read your LaTeX matrix times the factor {factor}").format(factor=before) if before
            else _("read your LaTeX matrix"))
     return Reading(matrix, how)
+
+
+def _result_env(text: str) -> re.Match[str] | None:
+    """The environment holding the answer: the first after the last `=` outside environments
+    (`X \\times X^T = \\begin{bmatrix}…`: the product's result, not its factors), else the first."""
+    envs = list(MATRIX_ENV.finditer(text))
+    if not envs:
+        return None
+    outside = MATRIX_ENV.sub(lambda m: " " * len(m.group()), text)
+    equals = outside.rfind("=")
+    after = [m for m in envs if m.start() > equals]
+    return after[0] if equals >= 0 and after else envs[0]
 
 
 def _dims(group: str) -> tuple[int, ...]:

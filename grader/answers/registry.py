@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any, Callable
 
-from grader.answers import latex, markup, prints, prose, summaries, units
+from grader.answers import latex, markup, named, prints, prose, summaries, units
 from grader.answers.forms import MAX_CHARS, MAX_TABLE_CHARS, Form, Reading, bounded_text
 from grader.answers.matrix_expr import read_matrix_expression
 from grader.answers.values import (read_choice, read_expression, read_int, read_matrix,
@@ -83,6 +83,7 @@ def _depth(text: str) -> int:
 
 
 NOTATIONS: tuple[Notation, ...] = (
+    Notation("indexed entries", frozenset({Form.MATRIX}), named.read_indexed, before_plain=True),
     Notation("markdown or HTML", ALL, _read_unmarked, before_plain=True),
     Notation("summary footer", frozenset({Form.INT}), summaries.read_footer),
     Notation("torch.Size", SHAPED, prints.read_torch_size),
@@ -90,6 +91,7 @@ NOTATIONS: tuple[Notation, ...] = (
     Notation("printed array", frozenset({Form.MATRIX}), prints.read_bare_print),
     Notation("LaTeX matrix", frozenset({Form.MATRIX}), latex.read_matrix_env, before_plain=True),
     Notation("LaTeX \\mathbb{R}", SHAPED, latex.read_real_space),
+    Notation("labelled shapes", SHAPED, named.read_labelled_shapes),
     Notation("name =", frozenset({Form.MATRIX, Form.SHAPE, Form.SHAPES}), prints.read_name_prefix),
     Notation("number with a suffix", NUMERIC, units.read_suffixed),
     Notation("label and full stop", ALL, _read_marked),

@@ -189,3 +189,59 @@ def test_de_dao_marks_the_conclusion() -> None:
     """得到 (`we get`) introduces the value a sentence concludes with."""
     from grader.answers import read
     assert read("最后共有 64 个通道，展平后得到 3136 个特征。", "int").value == 3136    # made up
+
+
+INDEXED = [  # made up in the notations batch 7 showed: (answer, matrix)
+    ("- $S^{00} = 1/\\sqrt{2} \\approx 0.707$\n- $S^{01} = 0$\n- $S^{10} = 0$\n"
+     "- $S^{11} = 1/\\sqrt{2} \\approx 0.707$", [[0.707, 0.0], [0.0, 0.707]]),
+    ("a_{11} = 1\na_{12} = 2\na_{21} = 3\na_{22} = 4", [[1.0, 2.0], [3.0, 4.0]]),   # from 1
+    ("A[0, 0] = 1\nA[0, 1] = 2", [[1.0, 2.0]]),
+    ("- $A^{0j} \\approx [0.4, 0.6]$\n- $Z_0 = 5.056$\n- $A^{1j} = [0.3, 0.7]$",
+     [[0.4, 0.6], [0.3, 0.7]]),                           # rows; `Z_0 = 5.056` is no row
+]
+
+
+@pytest.mark.parametrize(("raw", "value"), INDEXED, ids=[i[0] for i in INDEXED])
+def test_a_matrix_listed_entry_by_entry_is_assembled(raw: str, value: list) -> None:
+    from grader.answers import read
+    assert read(raw, "matrix").value == value
+
+
+def test_indexed_entries_with_a_gap_are_not_a_matrix() -> None:
+    from grader.answers.forms import Form
+    from grader.answers.named import read_indexed
+    assert read_indexed("S^{00} = 1\nS^{01} = 2\nS^{10} = 3", Form.MATRIX, None) is None  # made up
+
+
+def test_shapes_under_labels() -> None:
+    from grader.answers import read
+    from grader.errors import AnswerParseError
+    assert read("- W_Q, W_K: [8 × 4], W_V: [8 × 4]", "shape").value == (8, 4)       # made up
+    assert read("Q: 4x4, V: 4x2", "shapes").value == [(4, 4), (4, 2)]                # made up
+    with pytest.raises(AnswerParseError, match="different shapes"):
+        read("Q: [4 × 4], V: [4 × 2]", "shape")                                      # made up
+
+
+def test_a_heading_over_the_value_and_notes_after_rows_are_dropped() -> None:
+    from grader.answers import read
+    heading = "### Output:\n\n$$\n\\begin{bmatrix}\n1 & 2 \\\\\n3 & 4\n\\end{bmatrix}\n$$"
+    assert read(heading, "matrix").value == [[1.0, 2.0], [3.0, 4.0]]                 # made up
+    noted = "W ≈ [[0.5, 0.5],  ← \"a\" looks both ways\n     [0.2, 0.8]]  ← \"b\" looks back"
+    assert read(noted, "matrix").value == [[0.5, 0.5], [0.2, 0.8]]                   # made up
+
+
+def test_latex_drawn_as_a_codecogs_image_is_read_as_its_latex() -> None:
+    from grader.answers import read
+    image = ("![W](https://latex.codecogs.com/svg.latex?%5Cbg_white%20W%20%3D%20%5Cbegin%7Bbmatrix"
+             "%7D%201%20%26%202%20%5C%5C%203%20%26%204%20%5Cend%7Bbmatrix%7D)")        # made up
+    assert read(image, "matrix").value == [[1.0, 2.0], [3.0, 4.0]]
+
+
+def test_a_product_written_out_is_answered_by_the_matrix_after_its_equals() -> None:
+    from grader.answers import read
+    product = ("$$\\begin{bmatrix} 1 & 0 \\\\ 0 & 1 \\end{bmatrix} \\times \\begin{bmatrix} 2 & 3"
+               " \\\\ 4 & 5 \\end{bmatrix} = \\begin{bmatrix} 2 & 3 \\\\ 4 & 5 \\end{bmatrix}$$")
+    assert read(product, "matrix").value == [[2.0, 3.0], [4.0, 5.0]]                  # made up
+    labelled = ("$$\\begin{bmatrix} 9 & 9 \\end{bmatrix} = \\begin{bmatrix} 1 & 2 \\end{bmatrix}"
+                "$$ $$\\begin{matrix} \\leftarrow \\text{row} \\end{matrix}$$")       # made up
+    assert read(labelled, "matrix").value == [[1.0, 2.0]]
