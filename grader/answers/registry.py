@@ -126,6 +126,12 @@ def read(raw: Any, form: Form | str, *, dims: int | None = None,
     pick = dims or expect_dims
     if not isinstance(raw, str):
         return Reading(plain(raw, form, dims))
+    if form is Form.INT and len(raw) > MAX_CHARS:
+        # A whole model summary pasted as the parameter count (ResNet-18's torchsummary table is
+        # 6,000 characters): only its footer is read, as long as a table may be.
+        bounded_text(raw, N_("an answer"), MAX_TABLE_CHARS)
+        if found := summaries.read_footer(raw, form, pick):
+            return replace(found, notation="summary footer")
     bounded_text(raw, N_("an answer"), MAX_TABLE_CHARS if form is Form.TABLE else MAX_CHARS)
     for row in NOTATIONS:
         if row.before_plain and form in row.forms and (found := row.read(raw, form, pick)):

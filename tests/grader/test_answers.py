@@ -310,3 +310,17 @@ def test_a_slow_parse_is_reported_as_too_complex(monkeypatch) -> None:
     monkeypatch.setattr(safe, "PARSE_SECONDS", 0.05)
     with pytest.raises(AnswerParseError, match="is too complex to check"):
         parse("x + 1", Form.EXPRESSION)
+
+
+def test_a_whole_summary_pasted_as_the_count_is_read_from_its_footer() -> None:
+    """Students paste torchsummary's whole table as the parameter count; ResNet-18's is about
+    6,000 characters, past the 2,000 an answer may otherwise have."""
+    from click.testing import CliRunner
+    from grader.cli import main
+    table = CliRunner().invoke(main, ["ref", "summary", "resnet18"]).output
+    assert len(table) > 2_000 and "Total params: 11,689,512" in table
+    assert parse("ResNet-18 的 summary：\n" + table, Form.INT) == 11_689_512
+    with pytest.raises(AnswerParseError, match="too long"):       # no footer: still bounded
+        parse(table.replace("Total params", "Params"), Form.INT)
+    with pytest.raises(AnswerParseError, match="too long"):
+        parse("9" * 60_000, Form.INT)
