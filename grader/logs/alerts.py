@@ -56,6 +56,16 @@ def _unfinished(s: LogSummary) -> str | None:
     return None
 
 
+def unfinished_steps(c: Collector, last_step: float | None) -> list[str]:
+    """A run counted in iterations that printed its planned count ("iter: 140/500") and
+    stopped short of it."""
+    planned = c.state.get("planned_steps")
+    if not planned or last_step is None or last_step >= planned:
+        return []
+    return [_("the run is unfinished: the log ends at step {seen} of {planned} planned "
+              "steps").format(seen=int(last_step), planned=planned)]
+
+
 def _selected_on_test(s: LogSummary, c: Collector) -> str | None:
     has_val = any(n.startswith("val_") for n in s.metrics)
     tracks_test = any(n.startswith("test_") for n in s.metrics)

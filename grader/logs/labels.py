@@ -157,8 +157,12 @@ def hint(text: str) -> str | None:
 
 # At most 8 words: an unbounded run of words before no number is retried from every word, a
 # quadratic search a hostile line of a million words turns into hours.
-_LABEL_RE = r"[^\W\d][\w@\-/]*(?:[ \t]+[^\W\d][\w@\-/]*){0,7}"
-_PAIR = re.compile(rf"(?<![\w@\-/])(?P<label>{_LABEL_RE})[\"']?\s*[:=]?\s*(?P<num>{NUM})(?:\s*/\s*(?P<den>\d+))?"
+# The blanks are possessive (`++`, `*+`): a label, then blanks, then no number ("loss", 20,000
+# spaces, "x") was otherwise retried at every way of sharing the blanks out, 18 s for one line.
+_LABEL_RE = r"[^\W\d][\w@\-/]*(?:[ \t]++[^\W\d][\w@\-/]*){0,7}"
+# "Eval Acc (total): 0.88": a word in brackets that says the value is over the whole split
+_TOTAL = r"(?:\s*+\((?:total|overall|avg|average|mean)\))?"
+_PAIR = re.compile(rf"(?<![\w@\-/])(?P<label>{_LABEL_RE})[\"']?{_TOTAL}\s*+[:=]?\s*+(?P<num>{NUM})(?:\s*/\s*(?P<den>\d+))?"
                    rf"\s*(?P<pct>%)?(?:\s*\(\s*(?P<avg>{NUM})\s*\))?", re.I)
 _TENSOR = re.compile(rf"tensor\(\s*({NUM})[^)]*\)")
 

@@ -44,6 +44,7 @@ def _by_step(c: Collector, reader: str, notes: list[str]) -> LogSummary:
     metrics = _series(table, scale, warnings, "step")
     if c.step_points:
         warnings += alerts.progress_nan(c.step_progress)
+    warnings += alerts.unfinished_steps(c, max(table) if table else None)
     return LogSummary(0, c.planned_config, metrics, _lr_changes(c.lrs), warnings + notes,
                       [], "step", c.params, reader)
 

@@ -380,6 +380,7 @@ def test_hostile_long_lines_read_in_linear_time():
     text = ("Epoch 1 loss: 0.5 acc: " + "9" * 1_000_000 + "\n"
             + "Epoch 1 " + " " * 1_000_000 + "x\n"
             + "Epoch 1 | " + "a " * 500_000 + "\n"
+            + "loss" + " " * 1_000_000 + "x\n" + "Eval Acc" + "\t" * 1_000_000 + "(total) x\n"
             + "Epoch 1: loss 0.25, accuracy 80.5%\nEpoch 2: loss 0.20, accuracy 82.5%\n")
     summary = parse_log(text)
     assert summary.metrics["train_loss"].last == 0.20

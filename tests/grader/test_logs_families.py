@@ -21,7 +21,9 @@ def points(path: str, name: str) -> list[tuple[float, float]]:
     ("deit_metric_logger_issue.log", "timm/deit"), ("nanogpt_iters_issue.log", "nanogpt"),
     ("tf_slim_steps_issue.log", "tensorflow"), ("caffe_iterations_issue.log", "caffe"),
     ("lightning_sagemaker_mpi_issue.log", "lightning"), ("seed004_brackets_finished.log", "pytorch"),
-    ("phase_header_frac_repo.log", "generic"),
+    ("phase_header_frac_repo.log", "generic"), ("heldout5_d2go_warmup_issue.log", "detectron2"),
+    ("heldout5_paddleseg_iters_pr.log", "paddle"),
+    ("heldout5_ultralytics_console_hub_issue.log", "yolo"),
 ])
 def test_the_family_that_claims_the_log_names_the_reader(name: str, reader: str):
     assert read_log(WILD / name).reader == reader
@@ -179,3 +181,69 @@ def test_timm_train_and_test_lines():
     s = parse_log(text)
     assert s.metrics["test_acc"].series == [(0, 1.4)] and s.metrics["top5"].last == 5.1
     assert s.metrics["train_loss"].series == [(0, 6.88)] and s.epochs_seen == 1
+
+
+# ----------------------------------------------------------------------------- detectron2
+
+@pytest.mark.parametrize("name, series", [
+    ("heldout5_d2go_warmup_issue.log",
+     [(19, 1.475), (39, 1.383), (59, 1.339), (79, 1.348), (99, 1.163)]),
+    # the newer header: "[04/14 09:05:02] d2.utils.events INFO:  eta: .."
+    ("heldout5_querydet_d2_info_issue.log",
+     [(119, 9.214), (139, 8.534), (159, 9.459), (179, 9.233), (199, 8.972), (219, 8.772)]),
+])
+def test_detectron2_events_total_loss_by_iteration(name: str, series: list[tuple[int, float]]):
+    s = read_log(WILD / name)
+    assert s.x == "step" and list(s.metrics) == ["train_loss"]     # loss_cls etc. are parts
+    assert points(name, "train_loss") == series
+    assert s.lr_changes[0] == (series[0][0], pytest.approx(s.lr_changes[0][1]))
+
+
+# ----------------------------------------------------------------------------- paddle
+
+def test_paddleseg_iterations_are_the_x_axis_and_the_planned_count_is_kept():
+    s = read_log(WILD / "heldout5_paddleseg_iters_pr.log")
+    assert s.x == "step" and points("heldout5_paddleseg_iters_pr.log", "train_loss")[-1] == (
+        140, pytest.approx(1.4884))
+    assert any("step 140 of 500 planned steps" in w for w in s.warnings)
+
+
+def test_paddleseg_finished_run_is_not_unfinished():
+    # made up for this test, in the shape of the PaddleSeg lines above: the last iteration
+    text = ("2021-03-30 06:55:57 [INFO]\t[TRAIN] epoch: 1, iter: 480/500, loss: 1.2, lr: 0.001\n"
+            "2021-03-30 06:56:04 [INFO]\t[TRAIN] epoch: 1, iter: 500/500, loss: 1.1, lr: 0.001\n")
+    s = parse_log(text)
+    assert s.metrics["train_loss"].series == [(480, 1.2), (500, 1.1)] and not s.warnings
+
+
+def test_paddleclas_train_and_eval_avg_lines():
+    s = read_log(WILD / "heldout5_paddleclas_flowers_repo.log")
+    assert points("heldout5_paddleclas_flowers_repo.log", "val_acc") == [
+        (5, pytest.approx(58.627)), (10, pytest.approx(89.118)), (15, pytest.approx(91.863)),
+        (20, pytest.approx(92.059))]
+    assert s.epochs_seen == 20 and s.epochs_planned == 20
+
+
+# ----------------------------------------------------------------------------- yolo console
+
+def test_ultralytics_console_blocks_give_epochs_and_map():
+    s = read_log(WILD / "heldout5_ultralytics_console_multigpu_issue.log")
+    assert s.epochs_seen == 153 and s.epochs_planned == 200
+    assert points("heldout5_ultralytics_console_multigpu_issue.log", "map50_95") == [
+        (151, pytest.approx(0.82)), (152, pytest.approx(0.82)), (153, pytest.approx(0.821))]
+    assert any("153 of 200" in w for w in s.warnings)
+
+
+def test_ultralytics_segmentation_row_takes_the_boxes_and_a_revalidation_is_an_evaluation():
+    # made up for this test, in the shape ultralytics prints for a segmentation model (box and
+    # mask columns) and for the validation of best.pt after the last epoch
+    head = ("      Epoch    GPU_mem   box_loss   seg_loss   cls_loss   dfl_loss  Instances       Size\n"
+            "        1/1      2.31G      1.493      2.329      2.628      1.206         60        640: 100%\n"
+            "                 Class     Images  Instances      Box(P          R      mAP50  mAP50-95)"
+            "     Mask(P          R      mAP50  mAP50-95): 100%\n")
+    row = "                   all        128        929      0.742      0.136      0.231      0.139" \
+          "      0.749      0.139      0.234      0.141\n"
+    best = row.replace("0.231", "0.251")
+    s = parse_log(head + row + "Validating runs/segment/train/weights/best.pt...\n" + best)
+    assert s.metrics["map50"].series == [(1, 0.231)] and s.metrics["map50_95"].last == 0.139
+    assert ("map50", 0.251) in s.evaluations

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from grader.logs.labels import canonical, hint, pairs
+from grader.logs.labels import Pair, canonical, hint, pairs
 
 
 @pytest.mark.parametrize("label, split, expected", [
@@ -73,3 +73,11 @@ def test_pairs_take_the_split_from_context_and_flag_bare_accuracies():
     assert pairs("loss 0.9, acc 71.0", context="val")[1].name == "val_acc"
     bare = pairs("Epoch 10 loss 12.3880 | train 2.1s | Acc 9.32%")
     assert bare[-1].name == "train_acc" and bare[-1].implicit
+
+
+def test_pairs_read_a_bracketed_total_between_label_and_value():
+    # from wild/heldout5_segmentation_eval_total_repo.log (beam-transfer's dev_records.md)
+    assert pairs("Eval Acc (total): 0.8812751913070679") == [Pair("val_acc", 0.8812751913070679,
+                                                                  False, False)]
+    # a bracket that is not a total still ends the label: no value is taken from afar
+    assert pairs("Eval Acc (per class): 0.88") == []

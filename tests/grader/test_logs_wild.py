@@ -24,8 +24,8 @@ KINDS = {"unfinished": "unfinished", "nan": "training diverged or the loss overf
          "diverged": " diverged: ", "selected_on_test": "selected on the test set",
          "restart": "restarted"}
 FAMILIES = ("pytorch-examples", "pytorch-tutorial", "kuangliu", "timm-deit", "mmcv", "huggingface",
-            "lightning", "keras", "fairseq", "nanogpt", "yolo", "tf-estimator", "chinese",
-            "seeds-zh", "generic")
+            "lightning", "keras", "fairseq", "nanogpt", "yolo", "tf-estimator", "detectron2",
+            "paddle", "chinese", "seeds-zh", "generic")
 
 
 def _close(got: float | None, want: float) -> bool:

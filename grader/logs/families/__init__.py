@@ -3,12 +3,13 @@ tries them in this order (specific printouts first, the generic key-value reader
 family whose rules claim most lines names the reader ("read as a keras log")."""
 from __future__ import annotations
 
-from grader.logs.families import (caffe, deit, fairseq, generic, hf, keras, lightning, mmcv,
-                                  nanogpt, pytorch, tensorflow)
+from grader.logs.families import (caffe, deit, detectron2, fairseq, generic, hf, keras,
+                                  lightning, mmcv, nanogpt, paddle, pytorch, tensorflow, yolo)
 from grader.logs.families.base import Rule
 
 RULES: tuple[Rule, ...] = (*hf.RULES, *mmcv.RULES, *fairseq.RULES, *deit.RULES,
-                           *nanogpt.RULES, *tensorflow.RULES, *caffe.RULES, *lightning.RULES,
+                           *nanogpt.RULES, *tensorflow.RULES, *caffe.RULES, *detectron2.RULES,
+                           *paddle.RULES, *yolo.RULES, *lightning.RULES,
                            *keras.RULES, *pytorch.RULES, *generic.RULES)
 
 __all__ = ["RULES", "Rule"]
