@@ -2,7 +2,8 @@
 
     material.py     each student's files (code, checkpoints, logs), safely and bounded
     code.py         winnowed k-gram fingerprints over Python tokens, starter code subtracted
-    checkpoints.py  weights-only reading, per-layer cosine, identical tensors, permutation test
+    weights.py      weights-only reading of a checkpoint (torch weights_only, safetensors)
+    checkpoints.py  per-layer cosine, identical tensors, permutation test, at class scale
     logs.py         the same log twice, series equal up to a constant, shared digit runs
     evidence.py     the records every analyser returns
     ranking.py      evidence per pair, pairs most similar first, the JSON
