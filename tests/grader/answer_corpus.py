@@ -41,6 +41,19 @@ class AnswerCorpus:
                                 Path("answers.toml"))
         return grade_question(self.entries[case["q"]], submission)
 
+    def agrees(self, case: dict[str, Any]) -> QuestionResult:
+        """The case graded; fails with the feedback unless it gets the TA's verdict."""
+        result = self.graded(case)
+        assert verdict(result) == wanted(case), result.feedback
+        return result
+
+    def verdicts(self) -> list[tuple[dict[str, Any], Verdict]]:
+        """Every case with the verdict it gets, each graded once (the figures reuse them)."""
+        return [(c, verdict(self.graded(c))) for c in self.cases]
+
+    def known_gaps(self) -> int:
+        return sum("known_gap" in c for c in self.cases)
+
     def params(self) -> list[Any]:
         """One pytest param per case; a `known_gap` case is a strict xfail naming why."""
         return [pytest.param(c, id=f"{c['q']}:{str(c['answer']).strip()[:30]}",
